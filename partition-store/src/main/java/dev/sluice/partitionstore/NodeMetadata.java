@@ -1,0 +1,44 @@
+package dev.sluice.partitionstore;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A node's metadata store: one instance per node, holding every partition's view and the consumer
+ * groups' committed offsets and metadata.
+ *
+ * <p>Thread-safe.
+ */
+public interface NodeMetadata extends AutoCloseable {
+    /** The view of one partition (cheap; may be created per use). */
+    PartitionMetadataStore partition(TopicPartition tp);
+
+    /** Partitions that have saved state. */
+    List<TopicPartition> partitions();
+
+    void putCommittedOffset(String groupId, TopicPartition tp, CommittedOffset offset);
+
+    /** The group's committed offset for the partition, or null. */
+    CommittedOffset committedOffset(String groupId, TopicPartition tp);
+
+    /** Every committed offset of the group. */
+    Map<TopicPartition, CommittedOffset> committedOffsets(String groupId);
+
+    void deleteCommittedOffset(String groupId, TopicPartition tp);
+
+    /** Stores the group's metadata, an opaque value owned by the group coordinator. */
+    void putGroupMetadata(String groupId, byte[] metadata);
+
+    /** The group's metadata, or null. */
+    byte[] groupMetadata(String groupId);
+
+    /** Removes the group's metadata and committed offsets. */
+    void deleteGroup(String groupId);
+
+    /** Makes every write so far durable. */
+    void sync();
+
+    @Override
+    void close();
+}

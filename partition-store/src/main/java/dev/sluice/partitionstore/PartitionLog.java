@@ -1,0 +1,966 @@
+package dev.sluice.partitionstore;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.stream.Stream;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.KafkaStorageException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.utils.CloseableIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One partition's log on one node: a directory of segment files holding Kafka record batches (magic
+ * 2), with sparse offset and time indexes, log state and leader-epoch history in the node's metadata
+ * store.
+ *
+ * <p>Invariants: {@code logStartOffset <= logEndOffset}; segments are contiguous (each starts at the
+ * previous one's {@code nextOffset}) and only the last one, the active segment, is written; every batch
+ * on disk was CRC-checked before it was written and is checked again when it is read; every index entry
+ * points at the start of a batch with that base offset.
+ *
+ * <p>Threading: {@link #append}, {@link #roll}, {@link #truncateTo}, {@link #deleteRecordsBefore},
+ * retention, {@link #flush} and {@link #close} come from one writer thread (later, the Raft apply
+ * thread). {@link #read}, {@link #offsetForTimestamp} and the offset getters may come from any thread.
+ */
+public final class PartitionLog implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionLog.class);
+
+    private final TopicPartition topicPartition;
+    private final Path directory;
+    private final SegmentFile.Factory files;
+    private final PartitionMetadataStore metadata;
+    private final Clock clock;
+    private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+    private final NavigableMap<Integer, Long> leaderEpochs;
+    private final RecoveryReport recoveryReport;
+    private volatile LogConfig config;
+    private volatile long logStartOffset;
+    private volatile long logEndOffset;
+    private volatile TimestampAndOffset maxTimestampAndOffset;
+    private long lastTimeIndexTimestamp = Long.MIN_VALUE;
+    private long lastAppliedTerm;
+    private long lastAppliedIndex;
+    private boolean closed;
+
+    private PartitionLog(
+            TopicPartition topicPartition,
+            Path directory,
+            LogConfig config,
+            SegmentFile.Factory files,
+            PartitionMetadataStore metadata,
+            Clock clock) {
+        this.topicPartition = topicPartition;
+        this.directory = directory;
+        this.config = config;
+        this.files = files;
+        this.metadata = metadata;
+        this.clock = clock;
+        this.leaderEpochs = new TreeMap<>(metadata.leaderEpochs());
+        this.recoveryReport = recover();
+    }
+
+    /**
+     * Opens the partition's log in {@code directory}, creating it when new, and recovers it: batches
+     * after the last flushed point are checked (CRC, framing, offset continuity), a torn or corrupt tail
+     * is cut off, and index entries are rebuilt for what remains. See {@link #recoveryReport()}.
+     */
+    public static PartitionLog open(
+            TopicPartition topicPartition,
+            Path directory,
+            LogConfig config,
+            SegmentFile.Factory files,
+            PartitionMetadataStore metadata,
+            Clock clock) {
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new KafkaStorageException("cannot create partition directory " + directory + ": " + e.getMessage(), e);
+        }
+        return new PartitionLog(topicPartition, directory, config, files, metadata, clock);
+    }
+
+    // ---- recovery ---------------------------------------------------------------------------------------
+
+    private RecoveryReport recover() {
+        PartitionState state = metadata.loadState();
+        lastAppliedTerm = state.lastAppliedTerm();
+        lastAppliedIndex = state.lastAppliedIndex();
+        TreeMap<Long, Path> found = segmentFiles();
+        List<String> problems = new ArrayList<>();
+        if (found.isEmpty()) {
+            long start = state.logStartOffset();
+            if (state.recoveryPoint() > start) {
+                problems.add("no segment files in " + directory + " although offsets up to " + state.recoveryPoint()
+                        + " were flushed; starting empty at " + start);
+            }
+            found.put(start, directory.resolve(LogSegment.fileName(start)));
+            files.create(found.get(start)).close();
+        }
+        long recoverFrom = found.floorKey(Math.max(state.recoveryPoint(), found.firstKey()));
+        long truncatedBytes = 0;
+        long scannedBatches = 0;
+        long scannedBytes = 0;
+        long rebuilt = 0;
+        long expectedNext = -1;
+        boolean dropRest = false;
+        for (Map.Entry<Long, Path> entry : found.entrySet()) {
+            long base = entry.getKey();
+            Path path = entry.getValue();
+            if (dropRest || (expectedNext >= 0 && base != expectedNext)) {
+                problems.add(path + ": removed; it does not continue the log at offset " + expectedNext);
+                truncatedBytes += sizeOf(path);
+                deleteFile(path);
+                metadata.deleteSegment(base);
+                dropRest = true;
+                continue;
+            }
+            boolean last = base == found.lastKey();
+            if (base < recoverFrom) {
+                LogSegment segment = openClosedSegment(base, path);
+                segments.put(base, segment);
+                expectedNext = segment.nextOffset;
+                continue;
+            }
+            ScanOutcome outcome = scanForRecovery(base, path, base == recoverFrom ? state.recoveryPoint() : base);
+            scannedBatches += outcome.batches;
+            scannedBytes += outcome.bytes;
+            rebuilt += outcome.indexEntries;
+            if (outcome.problem != null) {
+                problems.add(path + ": " + outcome.problem + "; dropped " + outcome.droppedBytes + " bytes from position "
+                        + outcome.validBytes);
+                truncatedBytes += outcome.droppedBytes;
+                dropRest = true;
+            }
+            boolean writable = last || dropRest;
+            SegmentFile file = files.open(path, outcome.validBytes, writable);
+            LogSegment segment = new LogSegment(base, file, outcome.nextOffset, clock.nowMs());
+            segment.maxTimestamp = outcome.maxTimestamp;
+            segment.offsetOfMaxTimestamp = outcome.offsetOfMaxTimestamp;
+            segment.bytesSinceLastIndexEntry = outcome.bytesSinceLastIndexEntry;
+            segments.put(base, segment);
+            if (!writable) {
+                metadata.putSegment(segment.metadata());
+            }
+            expectedNext = outcome.nextOffset;
+        }
+        LogSegment active = segments.lastEntry().getValue();
+        metadata.deleteSegment(active.baseOffset);
+        logEndOffset = active.nextOffset;
+        metadata.deleteOffsetIndexFrom(logEndOffset);
+        metadata.deleteTimeIndexAbove(logEndOffset);
+        metadata.deleteLeaderEpochsFrom(logEndOffset);
+        metadata.deleteAbortedTxnsFrom(logEndOffset);
+        long end = logEndOffset;
+        leaderEpochs.values().removeIf(start -> start >= end);
+        TimestampOffset lastTime = metadata.lastTimeIndex();
+        lastTimeIndexTimestamp = lastTime == null ? Long.MIN_VALUE : lastTime.timestamp();
+        logStartOffset = Math.max(state.logStartOffset(), segments.firstKey());
+        if (logStartOffset > logEndOffset) {
+            problems.add("log start offset " + logStartOffset + " is past the recovered end " + logEndOffset
+                    + "; the log restarts empty at " + logStartOffset);
+            truncateFullyAndStartAt(logStartOffset);
+        }
+        refreshMaxTimestamp();
+        flush();
+        RecoveryReport report = new RecoveryReport(scannedBatches, scannedBytes, rebuilt, truncatedBytes, problems);
+        if (!report.clean()) {
+            LOG.warn("Recovered partition {} in {}: {}", topicPartition, directory, report);
+        }
+        return report;
+    }
+
+    private TreeMap<Long, Path> segmentFiles() {
+        TreeMap<Long, Path> found = new TreeMap<>();
+        try (Stream<Path> listing = Files.list(directory)) {
+            listing.forEach(path -> {
+                long base = LogSegment.parseBaseOffset(path);
+                if (base >= 0) {
+                    found.put(base, path);
+                }
+            });
+        } catch (IOException e) {
+            throw new KafkaStorageException("cannot list " + directory + ": " + e.getMessage(), e);
+        }
+        return found;
+    }
+
+    private LogSegment openClosedSegment(long base, Path path) {
+        SegmentMetadata known = metadata.segment(base);
+        long size = sizeOf(path);
+        if (known == null || known.sizeInBytes() != size) {
+            ScanOutcome outcome = scanHeaders(files.mapReadOnly(path), (int) size, base);
+            known = new SegmentMetadata(
+                    base, (int) size, outcome.nextOffset, outcome.maxTimestamp, outcome.offsetOfMaxTimestamp);
+            metadata.putSegment(known);
+        }
+        LogSegment segment = new LogSegment(base, files.open(path, known.sizeInBytes(), false), known.nextOffset(), 0);
+        segment.maxTimestamp = known.maxTimestamp();
+        segment.offsetOfMaxTimestamp = known.offsetOfMaxTimestamp();
+        return segment;
+    }
+
+    /** Mutable tally of one segment's recovery scan. */
+    private static final class ScanOutcome {
+        int validBytes;
+        long nextOffset;
+        long maxTimestamp = RecordBatch.NO_TIMESTAMP;
+        long offsetOfMaxTimestamp = -1;
+        int maxTimestampPosition = -1;
+        int maxTimestampBatchSize;
+        long batches;
+        long bytes;
+        long indexEntries;
+        int bytesSinceLastIndexEntry;
+        String problem;
+        long droppedBytes;
+    }
+
+    /** Walks batch headers only (trusted, already-durable data) to learn the segment's end and times. */
+    private ScanOutcome scanHeaders(ByteBuffer data, int limit, long base) {
+        ScanOutcome outcome = new ScanOutcome();
+        outcome.nextOffset = base;
+        int position = 0;
+        while (position + BatchHeader.HEADER_BYTES <= limit) {
+            int size = BatchHeader.sizeInBytes(data, position);
+            if (size < BatchHeader.HEADER_BYTES || position + size > limit) {
+                break;
+            }
+            observeBatch(outcome, data, position, size);
+            outcome.nextOffset = BatchHeader.lastOffset(data, position) + 1;
+            position += size;
+        }
+        outcome.validBytes = position;
+        locateMaxTimestamp(outcome, data);
+        return outcome;
+    }
+
+    /**
+     * Checks the batches of a segment from the index entry at or below {@code from} on, rebuilding index
+     * entries as it goes, and stops at the first batch that is torn, corrupt or out of sequence.
+     */
+    private ScanOutcome scanForRecovery(long base, Path path, long from) {
+        ByteBuffer data = files.mapReadOnly(path);
+        int limit = data.capacity();
+        int position = 0;
+        long expected = base;
+        OffsetPosition floor = metadata.floorOffsetIndex(from);
+        if (floor != null && floor.segmentBaseOffset() == base && floor.position() < limit) {
+            position = floor.position();
+            expected = floor.offset();
+        }
+        ScanOutcome outcome = scanHeaders(data, position, base);
+        if (position > 0 && outcome.validBytes != position) {
+            // The index points inside a batch: distrust it and check the whole segment.
+            position = 0;
+            expected = base;
+            outcome = new ScanOutcome();
+        }
+        metadata.deleteOffsetIndexFrom(position == 0 ? base : expected + 1);
+        metadata.deleteTimeIndexAbove(expected);
+        TimestampOffset lastTime = metadata.lastTimeIndex();
+        long lastTimeIndexed = lastTime == null ? Long.MIN_VALUE : lastTime.timestamp();
+        long partitionMax = Math.max(partitionMaxBefore(base), outcome.maxTimestamp);
+        outcome.nextOffset = expected;
+        while (true) {
+            SegmentScanner.Step step = SegmentScanner.check(data, position, limit, expected);
+            if (!step.ok()) {
+                if (step.problem() != SegmentScanner.Problem.END) {
+                    outcome.problem = step.describe();
+                    outcome.droppedBytes = limit - position;
+                }
+                break;
+            }
+            if (outcome.bytesSinceLastIndexEntry >= config.indexIntervalBytes() && position > 0) {
+                metadata.putOffsetIndex(new OffsetPosition(step.baseOffset(), base, position));
+                if (partitionMax > lastTimeIndexed) {
+                    metadata.putTimeIndex(new TimestampOffset(partitionMax, step.baseOffset()));
+                    lastTimeIndexed = partitionMax;
+                }
+                outcome.indexEntries++;
+                outcome.bytesSinceLastIndexEntry = 0;
+            }
+            observeBatch(outcome, data, position, step.sizeInBytes());
+            partitionMax = Math.max(partitionMax, outcome.maxTimestamp);
+            outcome.bytesSinceLastIndexEntry += step.sizeInBytes();
+            outcome.batches++;
+            outcome.bytes += step.sizeInBytes();
+            expected = step.lastOffset() + 1;
+            outcome.nextOffset = expected;
+            position = step.end();
+        }
+        outcome.validBytes = position;
+        locateMaxTimestamp(outcome, data);
+        return outcome;
+    }
+
+    private long partitionMaxBefore(long base) {
+        long max = RecordBatch.NO_TIMESTAMP;
+        for (LogSegment segment : segments.headMap(base).values()) {
+            max = Math.max(max, segment.maxTimestamp);
+        }
+        return max;
+    }
+
+    private static void observeBatch(ScanOutcome outcome, ByteBuffer data, int position, int size) {
+        long batchMax = BatchHeader.maxTimestamp(data, position);
+        if (batchMax > outcome.maxTimestamp) {
+            outcome.maxTimestamp = batchMax;
+            outcome.maxTimestampPosition = position;
+            outcome.maxTimestampBatchSize = size;
+        }
+    }
+
+    /** Finds the exact offset of the max timestamp once, at the end of a scan (it may decompress). */
+    private static void locateMaxTimestamp(ScanOutcome outcome, ByteBuffer data) {
+        if (outcome.maxTimestampPosition >= 0) {
+            outcome.offsetOfMaxTimestamp = offsetOfTimestamp(
+                    data, outcome.maxTimestampPosition, outcome.maxTimestampBatchSize, outcome.maxTimestamp);
+        }
+    }
+
+    /** The offset of the first record of the batch at {@code position} whose timestamp is {@code timestamp}. */
+    private static long offsetOfTimestamp(ByteBuffer data, int position, int size, long timestamp) {
+        if (BatchHeader.isLogAppendTime(data, position)) {
+            return BatchHeader.baseOffset(data, position);
+        }
+        ByteBuffer batchBytes = data.duplicate();
+        batchBytes.limit(position + size).position(position);
+        for (RecordBatch batch : MemoryRecords.readableRecords(batchBytes.slice()).batches()) {
+            try (CloseableIterator<Record> it =
+                    batch.streamingIterator(org.apache.kafka.common.utils.BufferSupplier.NO_CACHING)) {
+                while (it.hasNext()) {
+                    Record record = it.next();
+                    if (record.timestamp() == timestamp) {
+                        return record.offset();
+                    }
+                }
+            }
+        }
+        return BatchHeader.lastOffset(data, position);
+    }
+
+    private static long sizeOf(Path path) {
+        try {
+            return Files.size(path);
+        } catch (IOException e) {
+            throw new KafkaStorageException("cannot read the size of " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteFile(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw new KafkaStorageException("cannot delete " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---- append -----------------------------------------------------------------------------------------
+
+    /**
+     * Validates and appends the record batches between {@code records.position()} and its limit, as a
+     * producer sent them. Offsets are assigned in place in {@code records} (the CRC does not cover them),
+     * as is {@code leaderEpoch}, and under LogAppendTime the timestamps. A rejected append leaves the
+     * partition untouched and carries the Kafka error a broker would return.
+     */
+    public AppendResult append(ByteBuffer records, int leaderEpoch, BatchValidator.Origin origin) {
+        ensureOpen();
+        LogConfig cfg = config;
+        BatchValidator.Result validation =
+                BatchValidator.validate(records, origin, cfg.maxMessageBytes(), cfg.segmentBytes());
+        if (!validation.valid()) {
+            return AppendResult.rejected(validation.error(), validation.message());
+        }
+        long nowMs = clock.nowMs();
+        int total = records.remaining();
+        LogSegment active = maybeRoll(total, nowMs);
+        if (leaderEpoch >= 0 && (leaderEpochs.isEmpty() || leaderEpochs.lastKey() < leaderEpoch)) {
+            leaderEpochs.put(leaderEpoch, logEndOffset);
+            metadata.putLeaderEpoch(leaderEpoch, logEndOffset);
+        }
+        long next = logEndOffset;
+        long firstOffset = next;
+        TimestampAndOffset before = maxTimestampAndOffset;
+        long runningMax = before == null ? RecordBatch.NO_TIMESTAMP : before.timestamp();
+        long appendMaxTimestamp = RecordBatch.NO_TIMESTAMP;
+        long appendOffsetOfMax = -1;
+        int recordCount = 0;
+        int position = active.size();
+        List<MutableRecordBatch> batches = validation.batches();
+        for (int i = 0; i < batches.size(); i++) {
+            MutableRecordBatch batch = batches.get(i);
+            int delta = (int) (batch.lastOffset() - batch.baseOffset());
+            batch.setLastOffset(next + delta);
+            batch.setPartitionLeaderEpoch(leaderEpoch);
+            if (cfg.timestampType() == TimestampType.LOG_APPEND_TIME) {
+                batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, nowMs);
+            }
+            long batchMax = batch.maxTimestamp();
+            long offsetOfBatchMax = cfg.timestampType() == TimestampType.LOG_APPEND_TIME
+                    ? next
+                    : next + validation.maxTimestampDeltas()[i];
+            indexBatch(active, next, position, runningMax, cfg);
+            runningMax = Math.max(runningMax, batchMax);
+            active.observeTimestamp(batchMax, offsetOfBatchMax);
+            if (batchMax > appendMaxTimestamp) {
+                appendMaxTimestamp = batchMax;
+                appendOffsetOfMax = offsetOfBatchMax;
+            }
+            active.bytesSinceLastIndexEntry += batch.sizeInBytes();
+            position += batch.sizeInBytes();
+            recordCount += delta + 1;
+            next += delta + 1;
+        }
+        active.file.append(records);
+        active.nextOffset = next;
+        logEndOffset = next;
+        TimestampAndOffset max = maxTimestampAndOffset;
+        if (max == null || appendMaxTimestamp > max.timestamp()) {
+            maxTimestampAndOffset = new TimestampAndOffset(appendMaxTimestamp, appendOffsetOfMax, leaderEpoch);
+        }
+        long logAppendTime = cfg.timestampType() == TimestampType.LOG_APPEND_TIME ? nowMs : RecordBatch.NO_TIMESTAMP;
+        return new AppendResult(
+                Errors.NONE,
+                null,
+                firstOffset,
+                next - 1,
+                appendMaxTimestamp,
+                appendOffsetOfMax,
+                logAppendTime,
+                recordCount,
+                total);
+    }
+
+    /**
+     * Adds sparse index entries for the batch at {@code position} once enough bytes have passed since the
+     * last entry; {@code maxTimestampBefore} is the largest timestamp of every record before the batch.
+     */
+    private void indexBatch(LogSegment active, long baseOffset, int position, long maxTimestampBefore, LogConfig cfg) {
+        if (position == 0 || active.bytesSinceLastIndexEntry < cfg.indexIntervalBytes()) {
+            return;
+        }
+        metadata.putOffsetIndex(new OffsetPosition(baseOffset, active.baseOffset, position));
+        if (maxTimestampBefore > lastTimeIndexTimestamp) {
+            metadata.putTimeIndex(new TimestampOffset(maxTimestampBefore, baseOffset));
+            lastTimeIndexTimestamp = maxTimestampBefore;
+        }
+        active.bytesSinceLastIndexEntry = 0;
+    }
+
+    private LogSegment maybeRoll(int incomingBytes, long nowMs) {
+        LogSegment active = segments.lastEntry().getValue();
+        LogConfig cfg = config;
+        if (active.isEmpty()) {
+            active.createdMs = nowMs;
+            return active;
+        }
+        boolean full = (long) active.size() + incomingBytes > cfg.segmentBytes();
+        boolean old = nowMs - active.createdMs >= cfg.segmentMs();
+        return full || old ? rollActive() : active;
+    }
+
+    /**
+     * Closes the active segment (trimmed and made durable) and starts a new one at the log end offset.
+     * Does nothing when the active segment is empty.
+     */
+    public LogSegmentInfo roll() {
+        ensureOpen();
+        return info(rollActive());
+    }
+
+    private LogSegment rollActive() {
+        LogSegment active = segments.lastEntry().getValue();
+        if (!active.isEmpty()) {
+            active.file.seal();
+            metadata.putSegment(active.metadata());
+            Path path = directory.resolve(LogSegment.fileName(logEndOffset));
+            LogSegment next = new LogSegment(logEndOffset, files.create(path), logEndOffset, clock.nowMs());
+            segments.put(logEndOffset, next);
+            active = next;
+        }
+        return active;
+    }
+
+    // ---- read -------------------------------------------------------------------------------------------
+
+    /**
+     * Reads whole batches starting at the one that holds {@code fetchOffset}: at least one batch (even if
+     * larger than {@code maxBytes}), then more while the total stays within {@code maxBytes}, never a
+     * batch with an offset at or past {@code maxOffsetExclusive} (the high watermark or last stable
+     * offset), and never across a segment boundary. Every batch returned passes its CRC check.
+     */
+    public LogReadResult read(long fetchOffset, int maxBytes, long maxOffsetExclusive) {
+        long start = logStartOffset;
+        long end = logEndOffset;
+        if (fetchOffset < start || fetchOffset > end) {
+            return new LogReadResult(
+                    Errors.OFFSET_OUT_OF_RANGE,
+                    "offset " + fetchOffset + " is outside [" + start + ", " + end + "] of " + topicPartition,
+                    LogReadResult.EMPTY,
+                    start,
+                    end);
+        }
+        long limit = Math.min(maxOffsetExclusive, end);
+        Map.Entry<Long, LogSegment> entry = segments.floorEntry(fetchOffset);
+        while (fetchOffset < limit && entry != null) {
+            LogSegment segment = entry.getValue();
+            LogReadResult result = readSegment(segment, fetchOffset, maxBytes, limit, start, end);
+            if (result != null) {
+                return result;
+            }
+            entry = segments.higherEntry(entry.getKey());
+        }
+        return new LogReadResult(Errors.NONE, null, LogReadResult.EMPTY, start, end);
+    }
+
+    private LogReadResult readSegment(
+            LogSegment segment, long fetchOffset, int maxBytes, long limit, long start, long end) {
+        int size = segment.size();
+        if (size == 0 || segment.nextOffset <= fetchOffset) {
+            return null;
+        }
+        int position = 0;
+        long expected = segment.baseOffset;
+        OffsetPosition floor = metadata.floorOffsetIndex(fetchOffset);
+        if (floor != null && floor.segmentBaseOffset() == segment.baseOffset && floor.position() < size) {
+            position = floor.position();
+            expected = floor.offset();
+        }
+        ByteBuffer data = segment.file.view(0, size);
+        int first = -1;
+        int last = -1;
+        while (position < size) {
+            SegmentScanner.Step step = SegmentScanner.check(data, position, size, expected);
+            if (!step.ok()) {
+                if (first >= 0) {
+                    break; // serve the valid prefix; the next read reports the problem
+                }
+                String problem = segment.file.path() + ": " + step.describe();
+                return new LogReadResult(Errors.KAFKA_STORAGE_ERROR, problem, LogReadResult.EMPTY, start, end);
+            }
+            if (step.baseOffset() >= limit || step.lastOffset() >= limit) {
+                break;
+            }
+            if (step.lastOffset() >= fetchOffset) {
+                if (first < 0) {
+                    first = position;
+                } else if (step.end() - first > maxBytes) {
+                    break;
+                }
+                last = step.end();
+            }
+            expected = step.lastOffset() + 1;
+            position = step.end();
+        }
+        if (first < 0) {
+            return new LogReadResult(Errors.NONE, null, LogReadResult.EMPTY, start, end);
+        }
+        return new LogReadResult(Errors.NONE, null, segment.file.view(first, last - first), start, end);
+    }
+
+    /**
+     * The first record whose timestamp is at least {@code timestamp} and whose offset is at least the log
+     * start offset ({@code ListOffsets} semantics), or null when there is none.
+     */
+    public TimestampAndOffset offsetForTimestamp(long timestamp) {
+        long start = logStartOffset;
+        long end = logEndOffset;
+        TimestampOffset hint = metadata.lastTimeIndexBefore(timestamp);
+        long from = Math.max(start, hint == null ? start : hint.offset());
+        for (LogSegment segment : segments.values()) {
+            if (segment.nextOffset <= from || segment.maxTimestamp < timestamp) {
+                continue;
+            }
+            TimestampAndOffset found = findInSegment(segment, Math.max(from, segment.baseOffset), timestamp, end);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    private TimestampAndOffset findInSegment(LogSegment segment, long from, long timestamp, long end) {
+        LogReadResult chunk = read(from, Integer.MAX_VALUE, Math.min(end, segment.nextOffset));
+        if (chunk.error() != Errors.NONE) {
+            throw new KafkaStorageException(chunk.errorMessage());
+        }
+        for (RecordBatch batch : chunk.memoryRecords().batches()) {
+            if (batch.maxTimestamp() < timestamp) {
+                continue;
+            }
+            try (CloseableIterator<Record> it =
+                    batch.streamingIterator(org.apache.kafka.common.utils.BufferSupplier.NO_CACHING)) {
+                while (it.hasNext()) {
+                    Record record = it.next();
+                    long recordTimestamp =
+                            batch.timestampType() == TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : record.timestamp();
+                    if (record.offset() >= from && recordTimestamp >= timestamp) {
+                        return new TimestampAndOffset(recordTimestamp, record.offset(), batch.partitionLeaderEpoch());
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The largest timestamp in the log and the offset of its first record, or null when empty. */
+    public TimestampAndOffset maxTimestampAndOffset() {
+        return maxTimestampAndOffset;
+    }
+
+    private void refreshMaxTimestamp() {
+        TimestampAndOffset max = null;
+        for (LogSegment segment : segments.values()) {
+            if (segment.offsetOfMaxTimestamp >= logStartOffset
+                    && (max == null || segment.maxTimestamp > max.timestamp())) {
+                max = new TimestampAndOffset(
+                        segment.maxTimestamp, segment.offsetOfMaxTimestamp, epochForOffset(segment.offsetOfMaxTimestamp));
+            }
+        }
+        maxTimestampAndOffset = max;
+    }
+
+    // ---- leader epochs ----------------------------------------------------------------------------------
+
+    /** Leader epoch → first offset written in it, ascending. */
+    public NavigableMap<Integer, Long> leaderEpochs() {
+        return Collections.unmodifiableNavigableMap(new TreeMap<>(leaderEpochs));
+    }
+
+    /**
+     * {@code OffsetsForLeaderEpoch}: the largest epoch at most {@code leaderEpoch} and the offset its
+     * successor starts at (the log end offset for the newest epoch); null when the log knows no such
+     * epoch.
+     */
+    public EpochEndOffset endOffsetForEpoch(int leaderEpoch) {
+        Map.Entry<Integer, Long> floor = leaderEpochs.floorEntry(leaderEpoch);
+        if (floor == null) {
+            return null;
+        }
+        Map.Entry<Integer, Long> next = leaderEpochs.higherEntry(floor.getKey());
+        return new EpochEndOffset(floor.getKey(), next == null ? logEndOffset : next.getValue());
+    }
+
+    /**
+     * The answer to an {@code OffsetsForLeaderEpoch} query.
+     *
+     * @param leaderEpoch the largest known epoch at most the one asked for
+     * @param endOffset the first offset after that epoch
+     */
+    public record EpochEndOffset(int leaderEpoch, long endOffset) {}
+
+    private int epochForOffset(long offset) {
+        int epoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
+        for (Map.Entry<Integer, Long> entry : leaderEpochs.entrySet()) {
+            if (entry.getValue() <= offset) {
+                epoch = entry.getKey();
+            }
+        }
+        return epoch;
+    }
+
+    // ---- retention, deletion, truncation ----------------------------------------------------------------
+
+    /**
+     * Deletes closed segments from the front that {@code retention.ms} or {@code retention.bytes} no
+     * longer keep; the active segment is never deleted. Returns the number of segments deleted.
+     */
+    public int deleteExpiredSegments() {
+        ensureOpen();
+        LogConfig cfg = config;
+        long nowMs = clock.nowMs();
+        long totalBytes = sizeInBytes();
+        int deleted = 0;
+        while (segments.size() > 1) {
+            LogSegment oldest = segments.firstEntry().getValue();
+            boolean expired = cfg.retentionMs() >= 0
+                    && oldest.maxTimestamp >= 0
+                    && nowMs - oldest.maxTimestamp > cfg.retentionMs();
+            boolean oversize = cfg.retentionBytes() >= 0 && totalBytes - oldest.size() >= cfg.retentionBytes();
+            if (!expired && !oversize) {
+                break;
+            }
+            totalBytes -= oldest.size();
+            deleteOldestSegment();
+            deleted++;
+        }
+        if (deleted > 0) {
+            saveState(true);
+        }
+        return deleted;
+    }
+
+    /**
+     * Kafka's {@code DeleteRecords}: advances the log start offset to {@code offset} and deletes the
+     * segments wholly below it. Returns the new log start offset, or throws when {@code offset} is past
+     * the log end offset.
+     */
+    public long deleteRecordsBefore(long offset) {
+        ensureOpen();
+        if (offset > logEndOffset) {
+            throw new org.apache.kafka.common.errors.OffsetOutOfRangeException("cannot delete records before "
+                    + offset + ": the log of " + topicPartition + " ends at " + logEndOffset);
+        }
+        if (offset <= logStartOffset) {
+            return logStartOffset;
+        }
+        logStartOffset = offset;
+        while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= offset) {
+            deleteOldestSegment();
+        }
+        saveState(true);
+        return logStartOffset;
+    }
+
+    private void deleteOldestSegment() {
+        LogSegment oldest = segments.pollFirstEntry().getValue();
+        long newStart = segments.firstKey();
+        logStartOffset = Math.max(logStartOffset, newStart);
+        oldest.file.delete();
+        metadata.deleteSegment(oldest.baseOffset);
+        metadata.deleteOffsetIndexBefore(newStart);
+        metadata.deleteTimeIndexUpTo(newStart);
+        metadata.deleteAbortedTxnsBefore(newStart);
+        refreshMaxTimestamp();
+    }
+
+    /**
+     * Removes every batch that holds an offset at or after {@code offset} (a batch that straddles it is
+     * removed whole, so the new log end offset may be lower). Returns the new log end offset. Used by the
+     * Raft layer to drop an uncommitted suffix.
+     */
+    public long truncateTo(long offset) {
+        ensureOpen();
+        if (offset >= logEndOffset) {
+            return logEndOffset;
+        }
+        if (offset <= logStartOffset) {
+            truncateFullyAndStartAt(logStartOffset);
+            return logEndOffset;
+        }
+        Map.Entry<Long, LogSegment> holder = segments.floorEntry(offset);
+        for (LogSegment later : new ArrayList<>(segments.tailMap(holder.getKey(), false).values())) {
+            segments.remove(later.baseOffset);
+            later.file.delete();
+            metadata.deleteSegment(later.baseOffset);
+        }
+        LogSegment segment = holder.getValue();
+        ByteBuffer data = segment.file.view(0, segment.size());
+        ScanOutcome kept = new ScanOutcome();
+        kept.nextOffset = segment.baseOffset;
+        int position = 0;
+        while (position < segment.size() && BatchHeader.lastOffset(data, position) < offset) {
+            int size = BatchHeader.sizeInBytes(data, position);
+            observeBatch(kept, data, position, size);
+            kept.nextOffset = BatchHeader.lastOffset(data, position) + 1;
+            position += size;
+        }
+        locateMaxTimestamp(kept, data);
+        SegmentFile file = segment.file;
+        if (!file.writable()) {
+            file.close();
+            file = files.open(file.path(), file.size(), true);
+            metadata.deleteSegment(segment.baseOffset);
+        }
+        file.truncate(position);
+        LogSegment active = new LogSegment(segment.baseOffset, file, kept.nextOffset, clock.nowMs());
+        active.maxTimestamp = kept.maxTimestamp;
+        active.offsetOfMaxTimestamp = kept.offsetOfMaxTimestamp;
+        active.bytesSinceLastIndexEntry = config.indexIntervalBytes();
+        segments.put(segment.baseOffset, active);
+        logEndOffset = kept.nextOffset;
+        dropMetadataFrom(logEndOffset);
+        saveState(true);
+        return logEndOffset;
+    }
+
+    /**
+     * Deletes every segment and restarts the log, empty, at {@code offset} (both log start and log end
+     * offset). Used when a replica installs a snapshot that starts beyond its own log.
+     */
+    public void truncateFullyAndStartAt(long offset) {
+        for (LogSegment segment : segments.values()) {
+            segment.file.delete();
+            metadata.deleteSegment(segment.baseOffset);
+        }
+        segments.clear();
+        Path path = directory.resolve(LogSegment.fileName(offset));
+        deleteFile(path);
+        segments.put(offset, new LogSegment(offset, files.create(path), offset, clock.nowMs()));
+        logStartOffset = offset;
+        logEndOffset = offset;
+        metadata.deleteOffsetIndexFrom(0);
+        metadata.deleteTimeIndexAbove(-1);
+        metadata.deleteAbortedTxnsFrom(0);
+        lastTimeIndexTimestamp = Long.MIN_VALUE;
+        maxTimestampAndOffset = null;
+        saveState(true);
+    }
+
+    private void dropMetadataFrom(long offset) {
+        metadata.deleteOffsetIndexFrom(offset);
+        metadata.deleteTimeIndexAbove(offset);
+        metadata.deleteAbortedTxnsFrom(offset);
+        metadata.deleteLeaderEpochsFrom(offset);
+        leaderEpochs.values().removeIf(start -> start >= offset);
+        TimestampOffset lastTime = metadata.lastTimeIndex();
+        lastTimeIndexTimestamp = lastTime == null ? Long.MIN_VALUE : lastTime.timestamp();
+        refreshMaxTimestamp();
+    }
+
+    // ---- durability and lifecycle -----------------------------------------------------------------------
+
+    /** Records the Raft entry the log reflects; saved with the next {@link #flush()}. */
+    public void markApplied(long term, long index) {
+        lastAppliedTerm = term;
+        lastAppliedIndex = index;
+    }
+
+    /**
+     * Makes everything appended so far durable: the active segment is synced to disk, then the log state
+     * (with the log end offset as the new recovery point) is written and the metadata store synced.
+     */
+    public void flush() {
+        ensureOpen();
+        segments.lastEntry().getValue().file.flush();
+        saveState(true);
+    }
+
+    private void saveState(boolean sync) {
+        metadata.saveState(new PartitionState(logStartOffset, logEndOffset, lastAppliedTerm, lastAppliedIndex));
+        if (sync) {
+            metadata.sync();
+        }
+    }
+
+    /** Flushes and releases the files. The log cannot be used afterwards. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        flush();
+        closed = true;
+        for (LogSegment segment : segments.values()) {
+            segment.file.close();
+        }
+    }
+
+    /** Closes the log and removes its files and metadata (topic deletion). */
+    public void delete() {
+        close();
+        for (LogSegment segment : segments.values()) {
+            segment.file.delete();
+        }
+        metadata.deleteAll();
+        metadata.sync();
+        try (Stream<Path> rest = Files.list(directory)) {
+            for (Path path : (Iterable<Path>) rest::iterator) {
+                Files.deleteIfExists(path);
+            }
+            Files.deleteIfExists(directory);
+        } catch (IOException e) {
+            throw new KafkaStorageException("cannot delete " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the log of " + topicPartition + " is closed");
+        }
+    }
+
+    // ---- accessors --------------------------------------------------------------------------------------
+
+    public TopicPartition topicPartition() {
+        return topicPartition;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    /** Changes the settings; they apply from the next append or retention pass. */
+    public void updateConfig(LogConfig newConfig) {
+        this.config = newConfig;
+    }
+
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    public long logEndOffset() {
+        return logEndOffset;
+    }
+
+    public long lastAppliedIndex() {
+        return lastAppliedIndex;
+    }
+
+    public long lastAppliedTerm() {
+        return lastAppliedTerm;
+    }
+
+    public RecoveryReport recoveryReport() {
+        return recoveryReport;
+    }
+
+    /** Bytes of data in all segments. */
+    public long sizeInBytes() {
+        long total = 0;
+        for (LogSegment segment : segments.values()) {
+            total += segment.size();
+        }
+        return total;
+    }
+
+    /** The segments, oldest first. */
+    public List<LogSegmentInfo> segments() {
+        List<LogSegmentInfo> result = new ArrayList<>();
+        for (LogSegment segment : segments.values()) {
+            result.add(info(segment));
+        }
+        return result;
+    }
+
+    private static LogSegmentInfo info(LogSegment segment) {
+        return new LogSegmentInfo(
+                segment.baseOffset,
+                segment.nextOffset,
+                segment.size(),
+                segment.maxTimestamp,
+                segment.file.writable(),
+                segment.file.path());
+    }
+
+    /** The metadata store view this log writes to (for the Raft layer's producer state). */
+    public PartitionMetadataStore metadata() {
+        return metadata;
+    }
+
+    @Override
+    public String toString() {
+        return "PartitionLog[" + topicPartition + ", start=" + logStartOffset + ", end=" + logEndOffset + ", segments="
+                + segments.size() + "]";
+    }
+}

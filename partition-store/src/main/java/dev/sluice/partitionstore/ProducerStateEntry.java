@@ -1,0 +1,44 @@
+package dev.sluice.partitionstore;
+
+import java.util.List;
+
+/**
+ * What a partition remembers of one idempotent or transactional producer: its current epoch, the
+ * metadata of its last (at most {@link #MAX_BATCHES}) batches so that a retried batch can be answered
+ * with its original offsets, and the first offset of its ongoing transaction.
+ *
+ * @param producerId the producer id
+ * @param producerEpoch the newest epoch seen
+ * @param batches metadata of the newest batches, oldest first, at most {@link #MAX_BATCHES}
+ * @param currentTxnFirstOffset first offset of the producer's open transaction, or -1
+ * @param lastTimestampMs timestamp of the last batch, for expiring idle producers
+ */
+public record ProducerStateEntry(
+        long producerId,
+        short producerEpoch,
+        List<BatchMetadata> batches,
+        long currentTxnFirstOffset,
+        long lastTimestampMs) {
+
+    /** Kafka keeps the last five batches per producer (max.in.flight.requests.per.connection ≤ 5). */
+    public static final int MAX_BATCHES = 5;
+
+    public ProducerStateEntry {
+        batches = List.copyOf(batches);
+        if (batches.size() > MAX_BATCHES) {
+            throw new IllegalArgumentException(
+                    "producer " + producerId + " has " + batches.size() + " batches, more than " + MAX_BATCHES);
+        }
+    }
+
+    /**
+     * One remembered batch.
+     *
+     * @param firstSequence base sequence of the batch
+     * @param lastSequence sequence of its last record
+     * @param firstOffset offset given to its first record
+     * @param lastOffset offset given to its last record
+     * @param timestampMs its max timestamp
+     */
+    public record BatchMetadata(int firstSequence, int lastSequence, long firstOffset, long lastOffset, long timestampMs) {}
+}
