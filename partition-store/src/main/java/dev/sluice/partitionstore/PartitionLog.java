@@ -849,7 +849,7 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
-    /** Flushes and releases the files. The log cannot be used afterwards. */
+    /** Flushes, trims the active segment and releases the files. The log cannot be used afterwards. */
     @Override
     public void close() {
         if (closed) {
@@ -857,6 +857,8 @@ public final class PartitionLog implements AutoCloseable {
         }
         flush();
         closed = true;
+        // A clean close trims the active segment too, so a stopped node's files are exactly its batches.
+        segments.lastEntry().getValue().file.seal();
         for (LogSegment segment : segments.values()) {
             segment.file.close();
         }
