@@ -282,7 +282,8 @@ final class RocksDbPartitionMetadataStore implements PartitionMetadataStore {
 
     @Override
     public void deleteAbortedTxnsFrom(long offset) {
-        node.deleteRange(ABORTED_TXN, MetadataCodec.key(prefix, offset, Long.MIN_VALUE), prefixEnd);
+        // The bare (prefix, offset) key sorts before every (prefix, offset, producerId) key.
+        node.deleteRange(ABORTED_TXN, MetadataCodec.key(prefix, offset), prefixEnd);
     }
 
     // ---- lifecycle -------------------------------------------------------------------------------------------
