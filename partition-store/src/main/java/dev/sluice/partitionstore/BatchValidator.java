@@ -66,7 +66,8 @@ public final class BatchValidator {
         List<Integer> deltas = new ArrayList<>();
         int seen = 0;
         try {
-            for (MutableRecordBatch batch : MemoryRecords.readableRecords(records.slice()).batches()) {
+            for (MutableRecordBatch batch :
+                    MemoryRecords.readableRecords(records.slice()).batches()) {
                 int[] maxTimestampDelta = new int[1];
                 Result problem = check(batch, origin, maxMessageBytes, maxTimestampDelta);
                 if (problem != null) {
@@ -88,14 +89,17 @@ public final class BatchValidator {
                             + " (a truncated batch at position " + seen + ")");
         }
         return new Result(
-                Errors.NONE, null, batches, deltas.stream().mapToInt(Integer::intValue).toArray());
+                Errors.NONE,
+                null,
+                batches,
+                deltas.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    private static Result check(
-            MutableRecordBatch batch, Origin origin, int maxMessageBytes, int[] maxTimestampDelta) {
+    private static Result check(MutableRecordBatch batch, Origin origin, int maxMessageBytes, int[] maxTimestampDelta) {
         if (batch.magic() != RecordBatch.MAGIC_VALUE_V2) {
             return Result.rejected(
-                    Errors.INVALID_RECORD, "record batch magic " + batch.magic() + " is not supported; only magic 2 is");
+                    Errors.INVALID_RECORD,
+                    "record batch magic " + batch.magic() + " is not supported; only magic 2 is");
         }
         if (batch.sizeInBytes() > maxMessageBytes) {
             return Result.rejected(
@@ -106,8 +110,8 @@ public final class BatchValidator {
         if (!batch.isValid()) {
             return Result.rejected(
                     Errors.CORRUPT_MESSAGE,
-                    "record batch at offset " + batch.baseOffset() + " fails its CRC check (stored "
-                            + batch.checksum() + ")");
+                    "record batch at offset " + batch.baseOffset() + " fails its CRC check (stored " + batch.checksum()
+                            + ")");
         }
         CompressionType compression;
         try {
@@ -137,8 +141,8 @@ public final class BatchValidator {
         long maxTimestamp = batch.maxTimestamp();
         boolean maxFound = false;
         int seen = 0;
-        try (CloseableIterator<Record> it = batch.streamingIterator(
-                org.apache.kafka.common.utils.BufferSupplier.NO_CACHING)) {
+        try (CloseableIterator<Record> it =
+                batch.streamingIterator(org.apache.kafka.common.utils.BufferSupplier.NO_CACHING)) {
             while (it.hasNext()) {
                 Record record = it.next();
                 if (record.offset() != expected) {

@@ -80,7 +80,9 @@ public final class NodeStore implements AutoCloseable {
     /** Opens the partition's log (recovering it), or returns it when already open. */
     public PartitionLog openPartition(TopicPartition tp, LogConfig config) {
         return logs.computeIfAbsent(
-                tp, key -> PartitionLog.open(key, partitionDir(dataDir, key), config, files, metadata.partition(key), clock));
+                tp,
+                key -> PartitionLog.open(
+                        key, partitionDir(dataDir, key), config, files, metadata.partition(key), clock));
     }
 
     /** The open log of a partition, or null. */

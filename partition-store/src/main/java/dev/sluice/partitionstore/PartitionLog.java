@@ -15,11 +15,11 @@ import java.util.stream.Stream;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
-import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.utils.CloseableIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,7 +90,8 @@ public final class PartitionLog implements AutoCloseable {
         try {
             Files.createDirectories(directory);
         } catch (IOException e) {
-            throw new KafkaStorageException("cannot create partition directory " + directory + ": " + e.getMessage(), e);
+            throw new KafkaStorageException(
+                    "cannot create partition directory " + directory + ": " + e.getMessage(), e);
         }
         return new PartitionLog(topicPartition, directory, config, files, metadata, clock);
     }
@@ -142,8 +143,8 @@ public final class PartitionLog implements AutoCloseable {
             scannedBytes += outcome.bytes;
             rebuilt += outcome.indexEntries;
             if (outcome.problem != null) {
-                problems.add(path + ": " + outcome.problem + "; dropped " + outcome.droppedBytes + " bytes from position "
-                        + outcome.validBytes);
+                problems.add(path + ": " + outcome.problem + "; dropped " + outcome.droppedBytes
+                        + " bytes from position " + outcome.validBytes);
                 truncatedBytes += outcome.droppedBytes;
                 dropRest = true;
             }
@@ -341,7 +342,8 @@ public final class PartitionLog implements AutoCloseable {
         }
         ByteBuffer batchBytes = data.duplicate();
         batchBytes.limit(position + size).position(position);
-        for (RecordBatch batch : MemoryRecords.readableRecords(batchBytes.slice()).batches()) {
+        for (RecordBatch batch :
+                MemoryRecords.readableRecords(batchBytes.slice()).batches()) {
             try (CloseableIterator<Record> it =
                     batch.streamingIterator(org.apache.kafka.common.utils.BufferSupplier.NO_CACHING)) {
                 while (it.hasNext()) {
@@ -608,8 +610,9 @@ public final class PartitionLog implements AutoCloseable {
                     batch.streamingIterator(org.apache.kafka.common.utils.BufferSupplier.NO_CACHING)) {
                 while (it.hasNext()) {
                     Record record = it.next();
-                    long recordTimestamp =
-                            batch.timestampType() == TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : record.timestamp();
+                    long recordTimestamp = batch.timestampType() == TimestampType.LOG_APPEND_TIME
+                            ? batch.maxTimestamp()
+                            : record.timestamp();
                     if (record.offset() >= from && recordTimestamp >= timestamp) {
                         return new TimestampAndOffset(recordTimestamp, record.offset(), batch.partitionLeaderEpoch());
                     }
@@ -630,7 +633,9 @@ public final class PartitionLog implements AutoCloseable {
             if (segment.offsetOfMaxTimestamp >= logStartOffset
                     && (max == null || segment.maxTimestamp > max.timestamp())) {
                 max = new TimestampAndOffset(
-                        segment.maxTimestamp, segment.offsetOfMaxTimestamp, epochForOffset(segment.offsetOfMaxTimestamp));
+                        segment.maxTimestamp,
+                        segment.offsetOfMaxTimestamp,
+                        epochForOffset(segment.offsetOfMaxTimestamp));
             }
         }
         maxTimestampAndOffset = max;
@@ -714,8 +719,8 @@ public final class PartitionLog implements AutoCloseable {
     public long deleteRecordsBefore(long offset) {
         ensureOpen();
         if (offset > logEndOffset) {
-            throw new org.apache.kafka.common.errors.OffsetOutOfRangeException("cannot delete records before "
-                    + offset + ": the log of " + topicPartition + " ends at " + logEndOffset);
+            throw new org.apache.kafka.common.errors.OffsetOutOfRangeException("cannot delete records before " + offset
+                    + ": the log of " + topicPartition + " ends at " + logEndOffset);
         }
         if (offset <= logStartOffset) {
             return logStartOffset;
@@ -755,7 +760,8 @@ public final class PartitionLog implements AutoCloseable {
             return logEndOffset;
         }
         Map.Entry<Long, LogSegment> holder = segments.floorEntry(offset);
-        for (LogSegment later : new ArrayList<>(segments.tailMap(holder.getKey(), false).values())) {
+        for (LogSegment later :
+                new ArrayList<>(segments.tailMap(holder.getKey(), false).values())) {
             segments.remove(later.baseOffset);
             later.file.delete();
             metadata.deleteSegment(later.baseOffset);

@@ -40,5 +40,6 @@ public record ProducerStateEntry(
      * @param lastOffset offset given to its last record
      * @param timestampMs its max timestamp
      */
-    public record BatchMetadata(int firstSequence, int lastSequence, long firstOffset, long lastOffset, long timestampMs) {}
+    public record BatchMetadata(
+            int firstSequence, int lastSequence, long firstOffset, long lastOffset, long timestampMs) {}
 }

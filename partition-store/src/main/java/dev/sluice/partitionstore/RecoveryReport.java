@@ -26,6 +26,7 @@ public record RecoveryReport(
     @Override
     public String toString() {
         return "scanned " + scannedBatches + " batches (" + scannedBytes + " bytes), rebuilt " + rebuiltIndexEntries
-                + " index entries, truncated " + truncatedBytes + " bytes" + (problems.isEmpty() ? "" : ": " + problems);
+                + " index entries, truncated " + truncatedBytes + " bytes"
+                + (problems.isEmpty() ? "" : ": " + problems);
     }
 }

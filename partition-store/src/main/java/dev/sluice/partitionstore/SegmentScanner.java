@@ -62,15 +62,17 @@ public final class SegmentScanner {
             return switch (problem) {
                 case NONE -> "valid batch at position " + position;
                 case END -> "end of data at position " + position;
-                case TRUNCATED -> "truncated batch at position " + position + " (header claims " + sizeInBytes
-                        + " bytes)";
+                case TRUNCATED ->
+                    "truncated batch at position " + position + " (header claims " + sizeInBytes + " bytes)";
                 case INVALID_SIZE -> "invalid batch length " + sizeInBytes + " at position " + position;
                 case INVALID_MAGIC -> "invalid magic byte at position " + position;
-                case CRC_MISMATCH -> String.format(
-                        "CRC mismatch in batch at position %d (offsets %d..%d): expected 0x%08x, actual 0x%08x",
-                        position, baseOffset, lastOffset, expectedCrc, actualCrc);
-                case OFFSET_DISCONTINUITY -> "batch at position " + position + " starts at offset " + baseOffset
-                        + ", which does not follow the previous batch";
+                case CRC_MISMATCH ->
+                    String.format(
+                            "CRC mismatch in batch at position %d (offsets %d..%d): expected 0x%08x, actual 0x%08x",
+                            position, baseOffset, lastOffset, expectedCrc, actualCrc);
+                case OFFSET_DISCONTINUITY ->
+                    "batch at position " + position + " starts at offset " + baseOffset
+                            + ", which does not follow the previous batch";
             };
         }
     }

@@ -24,11 +24,7 @@ class LayeringTest {
                 .should()
                 .dependOnClassesThat()
                 .resideInAnyPackage(
-                        "org.rocksdb..",
-                        "net.openhft..",
-                        "org.apache.ratis..",
-                        "io.netty..",
-                        "java.nio.channels..")
+                        "org.rocksdb..", "net.openhft..", "org.apache.ratis..", "io.netty..", "java.nio.channels..")
                 .because("adapters are the only places that touch RocksDB, chronicle, Ratis, Netty or file channels")
                 .check(CLASSES);
     }

@@ -17,8 +17,8 @@ import org.apache.kafka.common.errors.OffsetOutOfRangeException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.CompressionType;
-import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.FileRecords;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.RecordBatch;
@@ -128,7 +128,10 @@ class PartitionLogTest {
         append(Batches.batch(compression, 50, T0));
         append(Batches.batch(compression, 50, T0));
         LogReadResult read = log().read(0, 1 << 20, Long.MAX_VALUE);
-        assertThat(Batches.offsets(read.records())).hasSize(100).startsWith(0L, 1L).endsWith(99L);
+        assertThat(Batches.offsets(read.records()))
+                .hasSize(100)
+                .startsWith(0L, 1L)
+                .endsWith(99L);
         for (RecordBatch batch : read.memoryRecords().batches()) {
             assertThat(batch.compressionType()).isEqualTo(compression);
         }
@@ -143,7 +146,8 @@ class PartitionLogTest {
         assertThat(result.error()).isEqualTo(Errors.CORRUPT_MESSAGE);
         assertThat(result.errorMessage()).contains("CRC");
         assertThat(log().logEndOffset()).isEqualTo(2);
-        assertThat(log().sizeInBytes()).isEqualTo(log().read(0, 1 << 20, Long.MAX_VALUE).sizeInBytes());
+        assertThat(log().sizeInBytes())
+                .isEqualTo(log().read(0, 1 << 20, Long.MAX_VALUE).sizeInBytes());
     }
 
     @Test
@@ -184,9 +188,8 @@ class PartitionLogTest {
 
     @Test
     void shouldRejectBatchesLargerThanMaxMessageBytesOrTheSegment() {
-        fixture.reopen(LogConfig.defaults()
-                .with(LogConfig.SEGMENT_BYTES, 4096)
-                .with(LogConfig.MAX_MESSAGE_BYTES, 2048));
+        fixture.reopen(
+                LogConfig.defaults().with(LogConfig.SEGMENT_BYTES, 4096).with(LogConfig.MAX_MESSAGE_BYTES, 2048));
         assertThat(append(Batches.sized(100, 3000, T0)).error()).isEqualTo(Errors.MESSAGE_TOO_LARGE);
         assertThat(append(Batches.sized(100, 6000, T0)).error()).isEqualTo(Errors.RECORD_LIST_TOO_LARGE);
         assertThat(append(ByteBuffer.allocate(0)).error()).isEqualTo(Errors.INVALID_RECORD);
@@ -250,9 +253,7 @@ class PartitionLogTest {
 
     @Test
     void shouldDeleteSegmentsPastRetentionMs() {
-        fixture.reopen(LogConfig.defaults()
-                .with(LogConfig.SEGMENT_BYTES, 4096)
-                .with(LogConfig.RETENTION_MS, 60_000));
+        fixture.reopen(LogConfig.defaults().with(LogConfig.SEGMENT_BYTES, 4096).with(LogConfig.RETENTION_MS, 60_000));
         for (int i = 0; i < 6; i++) {
             append(Batches.sized(100, 2000, fixture.clock().nowMs()));
             fixture.clock().advance(30_000);
@@ -272,9 +273,7 @@ class PartitionLogTest {
 
     @Test
     void shouldDeleteOldestSegmentsPastRetentionBytes() {
-        fixture.reopen(LogConfig.defaults()
-                .with(LogConfig.SEGMENT_BYTES, 4096)
-                .with(LogConfig.RETENTION_BYTES, 5000));
+        fixture.reopen(LogConfig.defaults().with(LogConfig.SEGMENT_BYTES, 4096).with(LogConfig.RETENTION_BYTES, 5000));
         for (int i = 0; i < 10; i++) {
             append(Batches.sized(100, 2000, T0));
         }
@@ -361,7 +360,8 @@ class PartitionLogTest {
         fixture.reopen(LogConfig.defaults().with(LogConfig.MESSAGE_TIMESTAMP_TYPE, "LogAppendTime"));
         AppendResult result = append(Batches.batch(CompressionType.LZ4, 3, 5));
         assertThat(result.logAppendTimeMs()).isEqualTo(fixture.clock().nowMs());
-        for (RecordBatch batch : log().read(0, 1 << 20, Long.MAX_VALUE).memoryRecords().batches()) {
+        for (RecordBatch batch :
+                log().read(0, 1 << 20, Long.MAX_VALUE).memoryRecords().batches()) {
             assertThat(batch.timestampType()).isEqualTo(TimestampType.LOG_APPEND_TIME);
             assertThat(batch.maxTimestamp()).isEqualTo(fixture.clock().nowMs());
             assertThat(batch.isValid()).isTrue();
@@ -413,7 +413,9 @@ class PartitionLogTest {
         assertThat(recovered.recoveryReport().problems().get(0)).contains("truncated batch");
         assertThat(Batches.offsets(recovered.read(0, 1 << 20, Long.MAX_VALUE).records()))
                 .hasSize(30);
-        assertThat(recovered.append(Batches.batch(CompressionType.NONE, 1, T0), 3, Origin.CLIENT).firstOffset())
+        assertThat(recovered
+                        .append(Batches.batch(CompressionType.NONE, 1, T0), 3, Origin.CLIENT)
+                        .firstOffset())
                 .isEqualTo(30);
     }
 

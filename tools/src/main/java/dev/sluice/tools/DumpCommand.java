@@ -58,7 +58,10 @@ final class DumpCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(arity = "1..*", paramLabel = "FILE_OR_PARTITION_DIR", description = "Segment files (*.log) or partition directories.")
+    @Parameters(
+            arity = "1..*",
+            paramLabel = "FILE_OR_PARTITION_DIR",
+            description = "Segment files (*.log) or partition directories.")
     List<Path> paths;
 
     @Option(names = "--print-data", description = "Also print every record: offset, timestamp, key, value, headers.")
@@ -145,7 +148,10 @@ final class DumpCommand implements Callable<Integer> {
                         + " 00000000000000000000.log");
             }
             if (expectedNext >= 0 && base != expectedNext) {
-                problem(path, 0, "segment starts at offset " + base + " but the previous segment ends at " + expectedNext);
+                problem(
+                        path,
+                        0,
+                        "segment starts at offset " + base + " but the previous segment ends at " + expectedNext);
             }
             List<Integer> starts = new ArrayList<>();
             long end = dumpSegment(path, base, starts);
@@ -154,7 +160,8 @@ final class DumpCommand implements Callable<Integer> {
             expectedNext = partitionDir == null ? -1 : end;
             done += Files.size(path);
             if (showProgress) {
-                err.printf("sluice dump: %d/%d files, %d/%d MiB%n", i + 1, segmentPaths.size(), done >> 20, total >> 20);
+                err.printf(
+                        "sluice dump: %d/%d files, %d/%d MiB%n", i + 1, segmentPaths.size(), done >> 20, total >> 20);
                 err.flush();
             }
         }
@@ -294,8 +301,11 @@ final class DumpCommand implements Callable<Integer> {
             PartitionState state = store.loadState();
             long firstBase = batchStarts.keySet().stream().min(Long::compare).orElse(0L);
             if (state.logStartOffset() < firstBase) {
-                problem(partitionDir, 0, "log start offset " + state.logStartOffset() + " lies before the first segment ("
-                        + firstBase + ")");
+                problem(
+                        partitionDir,
+                        0,
+                        "log start offset " + state.logStartOffset() + " lies before the first segment (" + firstBase
+                                + ")");
             }
             if (!json) {
                 out.println("Checked " + checked[0] + " offset index entries of " + tp + " in " + dbDir);
@@ -349,7 +359,9 @@ final class DumpCommand implements Callable<Integer> {
                     batches,
                     records,
                     bytes,
-                    verify ? (problems == 0 ? "verify: OK" : "verify: " + problems + " problem(s)") : problems + " problem(s)");
+                    verify
+                            ? (problems == 0 ? "verify: OK" : "verify: " + problems + " problem(s)")
+                            : problems + " problem(s)");
         }
         out.flush();
     }

@@ -23,11 +23,17 @@ final class RecordPrinter {
     private RecordPrinter() {}
 
     static void print(
-            ByteBuffer data, SegmentScanner.Step step, boolean json, ObjectMapper mapper, PrintWriter out, PrintWriter err) {
+            ByteBuffer data,
+            SegmentScanner.Step step,
+            boolean json,
+            ObjectMapper mapper,
+            PrintWriter out,
+            PrintWriter err) {
         ByteBuffer bytes = data.duplicate();
         bytes.limit(step.end()).position(step.position());
         try {
-            for (RecordBatch batch : MemoryRecords.readableRecords(bytes.slice()).batches()) {
+            for (RecordBatch batch :
+                    MemoryRecords.readableRecords(bytes.slice()).batches()) {
                 try (CloseableIterator<Record> it = batch.streamingIterator(BufferSupplier.NO_CACHING)) {
                     while (it.hasNext()) {
                         printRecord(batch, it.next(), json, mapper, out);
@@ -35,7 +41,8 @@ final class RecordPrinter {
                 }
             }
         } catch (RuntimeException e) {
-            String message = "records of the batch at position " + step.position() + " are unreadable: " + e.getMessage();
+            String message =
+                    "records of the batch at position " + step.position() + " are unreadable: " + e.getMessage();
             if (json) {
                 out.println(mapper.createObjectNode().put("type", "error").put("description", message));
             } else {
@@ -44,7 +51,8 @@ final class RecordPrinter {
         }
     }
 
-    private static void printRecord(RecordBatch batch, Record record, boolean json, ObjectMapper mapper, PrintWriter out) {
+    private static void printRecord(
+            RecordBatch batch, Record record, boolean json, ObjectMapper mapper, PrintWriter out) {
         String key = render(record.key());
         String value = render(record.value());
         if (json) {

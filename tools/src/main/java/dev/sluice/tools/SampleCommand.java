@@ -39,10 +39,18 @@ final class SampleCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data/sample", description = "Data directory (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            defaultValue = "data/sample",
+            description = "Data directory (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--records", paramLabel = "N", defaultValue = "10000", description = "Records to write (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--records",
+            paramLabel = "N",
+            defaultValue = "10000",
+            description = "Records to write (default: ${DEFAULT-VALUE}).")
     int recordCount;
 
     @Option(names = "--topic", defaultValue = "sample", description = "Topic name (default: ${DEFAULT-VALUE}).")
@@ -63,7 +71,9 @@ final class SampleCommand implements Callable<Integer> {
                 int size = Math.min(100, recordCount - written);
                 AppendResult result = log.append(
                         MemoryRecords.withRecords(
-                                        Compression.of(CODECS[batch % CODECS.length]).build(), records(start + written, size))
+                                        Compression.of(CODECS[batch % CODECS.length])
+                                                .build(),
+                                        records(start + written, size))
                                 .buffer(),
                         0,
                         BatchValidator.Origin.CLIENT);
@@ -75,9 +85,16 @@ final class SampleCommand implements Callable<Integer> {
                 batch++;
             }
             log.flush();
-            out.printf("Wrote %d records in %d batches to %s (offsets %d..%d):%n", written, batch, partitionDir, start, log.logEndOffset() - 1);
+            out.printf(
+                    "Wrote %d records in %d batches to %s (offsets %d..%d):%n",
+                    written, batch, partitionDir, start, log.logEndOffset() - 1);
             for (LogSegmentInfo segment : log.segments()) {
-                out.printf("  %s  offsets %d..%d  %d bytes%n", segment.path().getFileName(), segment.baseOffset(), segment.nextOffset() - 1, segment.sizeInBytes());
+                out.printf(
+                        "  %s  offsets %d..%d  %d bytes%n",
+                        segment.path().getFileName(),
+                        segment.baseOffset(),
+                        segment.nextOffset() - 1,
+                        segment.sizeInBytes());
             }
         }
         StringWriter report = new StringWriter();
@@ -97,7 +114,8 @@ final class SampleCommand implements Callable<Integer> {
         long now = System.currentTimeMillis();
         for (int i = 0; i < count; i++) {
             long id = firstId + i;
-            String value = "{\"order\":" + id + ",\"item\":\"widget-" + (id % 7) + "\",\"quantity\":" + (1 + id % 5) + "}";
+            String value =
+                    "{\"order\":" + id + ",\"item\":\"widget-" + (id % 7) + "\",\"quantity\":" + (1 + id % 5) + "}";
             records[i] = new SimpleRecord(
                     now,
                     ("customer-" + (id % 13)).getBytes(StandardCharsets.UTF_8),

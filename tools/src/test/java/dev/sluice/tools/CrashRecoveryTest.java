@@ -62,7 +62,8 @@ class CrashRecoveryTest {
         long lastAcked = runAndKill(99, 400);
         long logEndOffset;
         try (NodeStore store = NodeStore.open(dataDir, Clock.SYSTEM)) {
-            logEndOffset = store.openPartition(CrashWriter.TP, CrashWriter.CONFIG).logEndOffset();
+            logEndOffset =
+                    store.openPartition(CrashWriter.TP, CrashWriter.CONFIG).logEndOffset();
             assertThat(logEndOffset).isGreaterThan(lastAcked);
         }
         Random random = new Random(99);
@@ -98,7 +99,10 @@ class CrashRecoveryTest {
         StringWriter report = new StringWriter();
         int status = dump(report, "--verify", partitionDir().toString());
         assertThat(status).isEqualTo(1);
-        assertThat(report.toString()).contains("PROBLEM " + closed).contains("CRC mismatch").contains("expected 0x");
+        assertThat(report.toString())
+                .contains("PROBLEM " + closed)
+                .contains("CRC mismatch")
+                .contains("expected 0x");
 
         try (NodeStore store = NodeStore.open(dataDir, Clock.SYSTEM)) {
             PartitionLog log = store.openPartition(CrashWriter.TP, CrashWriter.CONFIG);
@@ -132,7 +136,8 @@ class CrashRecoveryTest {
     private long runAndKill(long seed, int acks) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(Arrays.asList(Files.readString(Path.of("target", "jvm.flags")).trim().split("\\s+")));
+        command.addAll(Arrays.asList(
+                Files.readString(Path.of("target", "jvm.flags")).trim().split("\\s+")));
         command.addAll(List.of(
                 "-cp",
                 System.getProperty("java.class.path"),
@@ -197,7 +202,10 @@ class CrashRecoveryTest {
 
     private Path newestSegment() throws IOException {
         try (var files = Files.list(partitionDir())) {
-            return files.filter(p -> p.toString().endsWith(".log")).sorted().reduce((a, b) -> b).orElseThrow();
+            return files.filter(p -> p.toString().endsWith(".log"))
+                    .sorted()
+                    .reduce((a, b) -> b)
+                    .orElseThrow();
         }
     }
 

@@ -59,8 +59,12 @@ class DumpCommandTest {
         for (String line : result.output.strip().split("\n")) {
             lines.add(mapper.readTree(line));
         }
-        assertThat(lines).filteredOn(n -> n.get("type").asText().equals("batch")).hasSize(30);
-        assertThat(lines).filteredOn(n -> n.get("type").asText().equals("record")).hasSize(3000);
+        assertThat(lines)
+                .filteredOn(n -> n.get("type").asText().equals("batch"))
+                .hasSize(30);
+        assertThat(lines)
+                .filteredOn(n -> n.get("type").asText().equals("record"))
+                .hasSize(3000);
         JsonNode summary = lines.get(lines.size() - 1);
         assertThat(summary.get("type").asText()).isEqualTo("summary");
         assertThat(summary.get("records").asLong()).isEqualTo(3000);
@@ -73,7 +77,9 @@ class DumpCommandTest {
         }
         Result result = run("dump", "--verify", partitionDir.toString());
         assertThat(result.status).isEqualTo(1);
-        assertThat(result.output).contains("index entry for offset 150 points at position 123").contains("no batch starts");
+        assertThat(result.output)
+                .contains("index entry for offset 150 points at position 123")
+                .contains("no batch starts");
     }
 
     @Test
@@ -92,7 +98,8 @@ class DumpCommandTest {
         assertThat(bad.status).isEqualTo(1);
         assertThat(bad.output).contains("PROBLEM").doesNotContain("Exception");
 
-        Result emptyDir = run("dump", Files.createDirectories(dataDir.resolve("empty")).toString());
+        Result emptyDir =
+                run("dump", Files.createDirectories(dataDir.resolve("empty")).toString());
         assertThat(emptyDir.status).isEqualTo(2);
         assertThat(emptyDir.output).contains("not a partition directory");
     }

@@ -3,7 +3,6 @@ package dev.sluice.partitionstore.mapped;
 import dev.sluice.partitionstore.SegmentFile;
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
@@ -81,9 +80,8 @@ public final class MappedSegmentFile implements SegmentFile {
     @Override
     public ByteBuffer view(int position, int length) {
         if (position < 0 || length < 0 || position + length > size) {
-            throw new IndexOutOfBoundsException(
-                    "view [" + position + ", " + (position + length) + ") outside the data of " + path + " (size "
-                            + size + ")");
+            throw new IndexOutOfBoundsException("view [" + position + ", " + (position + length)
+                    + ") outside the data of " + path + " (size " + size + ")");
         }
         MappedByteBuffer map = mappedAtLeast(position + length);
         ByteBuffer view = map.duplicate();
@@ -227,8 +225,8 @@ public final class MappedSegmentFile implements SegmentFile {
                 channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
                 long length = channel.size();
                 if (dataSize < 0 || dataSize > length) {
-                    throw new KafkaStorageException(
-                            "segment " + path + " has " + length + " bytes, fewer than its " + dataSize + " bytes of data");
+                    throw new KafkaStorageException("segment " + path + " has " + length + " bytes, fewer than its "
+                            + dataSize + " bytes of data");
                 }
                 // Nobody can hold a view of a file being opened, so dropping its tail here is safe.
                 if (length > dataSize) {

@@ -190,7 +190,8 @@ public final class MetadataCodec {
     }
 
     public static byte[] encodeProducer(ProducerStateEntry entry) {
-        ByteBuffer buffer = ByteBuffer.allocate(1 + 2 + 8 + 8 + 1 + entry.batches().size() * 32)
+        ByteBuffer buffer = ByteBuffer.allocate(
+                        1 + 2 + 8 + 8 + 1 + entry.batches().size() * 32)
                 .put(VERSION)
                 .putShort(entry.producerEpoch())
                 .putLong(entry.currentTxnFirstOffset())

@@ -165,8 +165,8 @@ final class RocksDbPartitionMetadataStore implements PartitionMetadataStore {
 
     @Override
     public SegmentMetadata segment(long baseOffset) {
-        byte[] value = node.get(
-                PARTITION_STATE, MetadataCodec.stateKey(prefix, MetadataCodec.STATE_KIND_SEGMENT, baseOffset));
+        byte[] value =
+                node.get(PARTITION_STATE, MetadataCodec.stateKey(prefix, MetadataCodec.STATE_KIND_SEGMENT, baseOffset));
         return value == null ? null : MetadataCodec.decodeSegment(baseOffset, value);
     }
 

@@ -70,8 +70,7 @@ class MappedSegmentFileTest {
         reopened.seal();
         assertThat(Files.size(path)).isEqualTo(301);
         reopened.close();
-        assertThatThrownBy(() -> factory.open(path, 1000, false))
-                .hasMessageContaining("fewer than its 1000 bytes");
+        assertThatThrownBy(() -> factory.open(path, 1000, false)).hasMessageContaining("fewer than its 1000 bytes");
     }
 
     private static byte[] pattern(int length) {

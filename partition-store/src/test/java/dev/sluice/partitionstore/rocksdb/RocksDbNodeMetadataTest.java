@@ -67,7 +67,11 @@ class RocksDbNodeMetadataTest {
         try (RocksDbNodeMetadata metadata = RocksDbNodeMetadata.open(dir)) {
             PartitionMetadataStore store = metadata.partition(A);
             ProducerStateEntry producer = new ProducerStateEntry(
-                    7, (short) 2, List.of(new BatchMetadata(0, 4, 100, 104, 1000), new BatchMetadata(5, 9, 110, 114, 1001)), -1, 1001);
+                    7,
+                    (short) 2,
+                    List.of(new BatchMetadata(0, 4, 100, 104, 1000), new BatchMetadata(5, 9, 110, 114, 1001)),
+                    -1,
+                    1001);
             store.putProducer(producer);
             assertThat(store.producer(7)).isEqualTo(producer);
             assertThat(store.producers()).containsExactly(producer);
@@ -76,10 +80,16 @@ class RocksDbNodeMetadataTest {
 
             store.putAbortedTxn(new AbortedTxn(1, 10, 20, 21));
             store.putAbortedTxn(new AbortedTxn(2, 30, 40, 41));
-            assertThat(store.abortedTxns(0, 15)).extracting(AbortedTxn::producerId).containsExactly(1L);
-            assertThat(store.abortedTxns(21, 100)).extracting(AbortedTxn::producerId).containsExactly(2L);
+            assertThat(store.abortedTxns(0, 15))
+                    .extracting(AbortedTxn::producerId)
+                    .containsExactly(1L);
+            assertThat(store.abortedTxns(21, 100))
+                    .extracting(AbortedTxn::producerId)
+                    .containsExactly(2L);
             store.deleteAbortedTxnsBefore(25);
-            assertThat(store.abortedTxns(0, 100)).extracting(AbortedTxn::producerId).containsExactly(2L);
+            assertThat(store.abortedTxns(0, 100))
+                    .extracting(AbortedTxn::producerId)
+                    .containsExactly(2L);
             store.deleteAbortedTxnsFrom(30);
             assertThat(store.abortedTxns(0, 100)).isEmpty();
 

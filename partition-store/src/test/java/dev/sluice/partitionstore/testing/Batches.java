@@ -66,7 +66,8 @@ public final class Batches {
     /** The values of every record in {@code records}, as strings. */
     public static List<String> values(ByteBuffer records) {
         List<String> values = new ArrayList<>();
-        for (RecordBatch batch : MemoryRecords.readableRecords(records.duplicate()).batches()) {
+        for (RecordBatch batch :
+                MemoryRecords.readableRecords(records.duplicate()).batches()) {
             for (Record record : batch) {
                 byte[] bytes = new byte[record.valueSize()];
                 record.value().get(bytes);
@@ -79,7 +80,8 @@ public final class Batches {
     /** The offsets of every record in {@code records}. */
     public static List<Long> offsets(ByteBuffer records) {
         List<Long> offsets = new ArrayList<>();
-        for (RecordBatch batch : MemoryRecords.readableRecords(records.duplicate()).batches()) {
+        for (RecordBatch batch :
+                MemoryRecords.readableRecords(records.duplicate()).batches()) {
             for (Record record : batch) {
                 offsets.add(record.offset());
             }

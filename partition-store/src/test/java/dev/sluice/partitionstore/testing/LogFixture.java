@@ -31,12 +31,7 @@ public final class LogFixture implements AutoCloseable {
     private void open() {
         metadata = RocksDbNodeMetadata.open(dataDir.resolve("rocksdb"));
         log = PartitionLog.open(
-                TP,
-                partitionDir(),
-                config,
-                new MappedSegmentFile.Factory(64 * 1024),
-                metadata.partition(TP),
-                clock);
+                TP, partitionDir(), config, new MappedSegmentFile.Factory(64 * 1024), metadata.partition(TP), clock);
     }
 
     public Path partitionDir() {
