@@ -522,7 +522,16 @@ public final class PartitionLog implements AutoCloseable {
         Map.Entry<Long, LogSegment> entry = segments.floorEntry(fetchOffset);
         while (fetchOffset < limit && entry != null) {
             LogSegment segment = entry.getValue();
-            LogReadResult result = readSegment(segment, fetchOffset, maxBytes, limit, start, end);
+            LogReadResult result;
+            try {
+                result = readSegment(segment, fetchOffset, maxBytes, limit, start, end);
+            } catch (KafkaStorageException e) {
+                if (segments.get(segment.baseOffset) == segment) {
+                    throw e;
+                }
+                // Retention or truncation removed the segment while we read it: answer from the new state.
+                return read(fetchOffset, maxBytes, maxOffsetExclusive);
+            }
             if (result != null) {
                 return result;
             }

@@ -459,6 +459,47 @@ class PartitionLogTest {
     }
 
     @Test
+    void shouldServeConsistentReadsWhileTheWriterAppendsRollsAndDeletes() throws Exception {
+        fixture.reopen(
+                LogConfig.defaults().with(LogConfig.SEGMENT_BYTES, 4096).with(LogConfig.RETENTION_BYTES, 20_000));
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicLong batchesRead = new java.util.concurrent.atomic.AtomicLong();
+        Thread reader = new Thread(() -> {
+            try {
+                while (writing.get()) {
+                    long start = log().logStartOffset();
+                    LogReadResult read = log().read(start, 1 << 16, Long.MAX_VALUE);
+                    if (read.error() == Errors.OFFSET_OUT_OF_RANGE) {
+                        continue; // retention moved the start between the two calls
+                    }
+                    assertThat(read.error()).isEqualTo(Errors.NONE);
+                    for (RecordBatch batch : read.memoryRecords().batches()) {
+                        assertThat(batch.isValid()).isTrue();
+                        batchesRead.incrementAndGet();
+                    }
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        reader.start();
+        for (int i = 0; i < 300; i++) {
+            append(Batches.sized(100, 1500, T0));
+            if (i % 10 == 0) {
+                log().deleteExpiredSegments();
+            }
+        }
+        writing.set(false);
+        reader.join(30_000);
+        assertThat(failure.get()).isNull();
+        assertThat(batchesRead.get()).isPositive();
+        log().deleteExpiredSegments();
+        assertThat(log().sizeInBytes()).isLessThan(20_000 + 4096);
+    }
+
+    @Test
     void shouldRejectUnknownAndInvalidSettingsNamingTheKey() {
         assertThatThrownBy(() -> LogConfig.parse(java.util.Map.of("segment.byte", "10")))
                 .hasMessageContaining("segment.byte");
