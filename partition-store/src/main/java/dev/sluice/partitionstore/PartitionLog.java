@@ -49,10 +49,19 @@ public final class PartitionLog implements AutoCloseable {
     private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
     private final NavigableMap<Integer, Long> leaderEpochs;
     private final RecoveryReport recoveryReport;
+    /** Segments sealed since the last flush; flush() syncs them so rolling never waits for the disk. */
+    private final List<LogSegment> sealedSinceFlush = new ArrayList<>();
+
     private volatile LogConfig config;
     private volatile long logStartOffset;
     private volatile long logEndOffset;
     private volatile TimestampAndOffset maxTimestampAndOffset;
+    /**
+     * An upper bound of every record timestamp still in the segments (below the log start offset too):
+     * what time-index entries claim, so it may be too high but never too low.
+     */
+    private long indexMaxTimestamp = RecordBatch.NO_TIMESTAMP;
+
     private long lastTimeIndexTimestamp = Long.MIN_VALUE;
     private long lastAppliedTerm;
     private long lastAppliedIndex;
@@ -398,8 +407,7 @@ public final class PartitionLog implements AutoCloseable {
         }
         long next = logEndOffset;
         long firstOffset = next;
-        TimestampAndOffset before = maxTimestampAndOffset;
-        long runningMax = before == null ? RecordBatch.NO_TIMESTAMP : before.timestamp();
+        long runningMax = indexMaxTimestamp;
         long appendMaxTimestamp = RecordBatch.NO_TIMESTAMP;
         long appendOffsetOfMax = -1;
         int recordCount = 0;
@@ -432,6 +440,7 @@ public final class PartitionLog implements AutoCloseable {
         active.file.append(records);
         active.nextOffset = next;
         logEndOffset = next;
+        indexMaxTimestamp = runningMax;
         TimestampAndOffset max = maxTimestampAndOffset;
         if (max == null || appendMaxTimestamp > max.timestamp()) {
             maxTimestampAndOffset = new TimestampAndOffset(appendMaxTimestamp, appendOffsetOfMax, leaderEpoch);
@@ -490,6 +499,7 @@ public final class PartitionLog implements AutoCloseable {
         LogSegment active = segments.lastEntry().getValue();
         if (!active.isEmpty()) {
             active.file.seal();
+            sealedSinceFlush.add(active);
             metadata.putSegment(active.metadata());
             Path path = directory.resolve(LogSegment.fileName(logEndOffset));
             LogSegment next = new LogSegment(logEndOffset, files.create(path), logEndOffset, clock.nowMs());
@@ -638,7 +648,9 @@ public final class PartitionLog implements AutoCloseable {
 
     private void refreshMaxTimestamp() {
         TimestampAndOffset max = null;
+        long bound = RecordBatch.NO_TIMESTAMP;
         for (LogSegment segment : segments.values()) {
+            bound = Math.max(bound, segment.maxTimestamp);
             if (segment.offsetOfMaxTimestamp >= logStartOffset
                     && (max == null || segment.maxTimestamp > max.timestamp())) {
                 max = new TimestampAndOffset(
@@ -648,6 +660,7 @@ public final class PartitionLog implements AutoCloseable {
             }
         }
         maxTimestampAndOffset = max;
+        indexMaxTimestamp = bound;
     }
 
     // ---- leader epochs ----------------------------------------------------------------------------------
@@ -787,6 +800,11 @@ public final class PartitionLog implements AutoCloseable {
             position += size;
         }
         locateMaxTimestamp(kept, data);
+        if (kept.nextOffset < logStartOffset) {
+            // The batch holding the cut also holds the log start offset: nothing readable remains.
+            truncateFullyAndStartAt(logStartOffset);
+            return logEndOffset;
+        }
         SegmentFile file = segment.file;
         if (!file.writable()) {
             file.close();
@@ -823,8 +841,11 @@ public final class PartitionLog implements AutoCloseable {
         metadata.deleteOffsetIndexFrom(0);
         metadata.deleteTimeIndexAbove(-1);
         metadata.deleteAbortedTxnsFrom(0);
+        metadata.deleteLeaderEpochsFrom(Long.MIN_VALUE);
+        leaderEpochs.clear();
         lastTimeIndexTimestamp = Long.MIN_VALUE;
         maxTimestampAndOffset = null;
+        indexMaxTimestamp = RecordBatch.NO_TIMESTAMP;
         saveState(true);
     }
 
@@ -853,6 +874,12 @@ public final class PartitionLog implements AutoCloseable {
      */
     public void flush() {
         ensureOpen();
+        for (LogSegment sealed : sealedSinceFlush) {
+            if (segments.get(sealed.baseOffset) == sealed) {
+                sealed.file.flush();
+            }
+        }
+        sealedSinceFlush.clear();
         segments.lastEntry().getValue().file.flush();
         saveState(true);
     }
@@ -870,10 +897,10 @@ public final class PartitionLog implements AutoCloseable {
         if (closed) {
             return;
         }
-        flush();
-        closed = true;
         // A clean close trims the active segment too, so a stopped node's files are exactly its batches.
         segments.lastEntry().getValue().file.seal();
+        flush();
+        closed = true;
         for (LogSegment segment : segments.values()) {
             segment.file.close();
         }

@@ -35,7 +35,10 @@ public interface SegmentFile extends AutoCloseable {
     /** Makes every byte appended so far durable (msync/fsync). */
     void flush();
 
-    /** Stops appends for good and trims the file to its data: a closed segment is exactly its batches. */
+    /**
+     * Stops appends for good and trims the file to its data: a closed segment is exactly its batches.
+     * Does not sync; {@link #flush()} still works on a sealed file.
+     */
     void seal();
 
     /** Releases the file's resources; views already handed out stay readable. */

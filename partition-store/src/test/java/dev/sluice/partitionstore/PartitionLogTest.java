@@ -334,6 +334,7 @@ class PartitionLogTest {
     void shouldRestartEmptyAtAnOffset() {
         append(Batches.batch(CompressionType.NONE, 5, T0));
         log().truncateFullyAndStartAt(1000);
+        assertThat(log().leaderEpochs()).isEmpty();
         assertThat(log().logStartOffset()).isEqualTo(1000);
         assertThat(log().logEndOffset()).isEqualTo(1000);
         assertThat(append(Batches.batch(CompressionType.NONE, 1, T0)).firstOffset())

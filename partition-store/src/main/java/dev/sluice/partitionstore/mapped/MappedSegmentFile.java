@@ -144,8 +144,8 @@ public final class MappedSegmentFile implements SegmentFile {
         }
         closeWriter();
         try {
+            // No fsync here: the log flushes sealed segments on its next flush(), off the roll path.
             channel.truncate(size);
-            channel.force(true);
         } catch (IOException e) {
             throw new KafkaStorageException("cannot seal segment " + path + ": " + e.getMessage(), e);
         }
