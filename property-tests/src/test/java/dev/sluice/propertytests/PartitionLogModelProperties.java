@@ -116,17 +116,20 @@ class PartitionLogModelProperties {
 
     /**
      * {@code truncateTo} removes the batch holding the offset whole; when that batch also holds the log
-     * start offset, the log end must not fall below the start (here it fell to 0 with the start at 5, and
-     * the next append would reuse offsets 0.. below the start offset).
+     * start offset, nothing readable remains and the log restarts empty at its start offset. (It used to
+     * leave the log end at 0 with the start at 5, so the next append reused offsets below the start.)
      */
     @Example
-    void truncatingInsideTheBatchHoldingTheLogStartOffsetKeepsStartAtMostEnd() {
+    void truncatingInsideTheBatchHoldingTheLogStartOffsetEmptiesTheLogAtItsStart() {
         withLog(fixture -> {
             PartitionLog log = fixture.log();
             log.append(Batches.batch(CompressionType.NONE, 10, T0), 0, Origin.CLIENT); // offsets 0..9, one batch
             log.deleteRecordsBefore(5);
-            log.truncateTo(7);
-            assertThat(log.logStartOffset()).isLessThanOrEqualTo(log.logEndOffset());
+            assertThat(log.truncateTo(7)).isEqualTo(5);
+            assertThat(log.logStartOffset()).isEqualTo(5);
+            assertThat(log.logEndOffset()).isEqualTo(5);
+            AppendResult next = log.append(Batches.batch(CompressionType.NONE, 1, T0), 0, Origin.CLIENT);
+            assertThat(next.firstOffset()).isEqualTo(5);
         });
     }
 
