@@ -1,6 +1,7 @@
 package dev.sluice.benchmarks;
 
 import dev.sluice.partitionstore.AppendResult;
+import dev.sluice.partitionstore.BatchHeader;
 import dev.sluice.partitionstore.BatchValidator;
 import dev.sluice.partitionstore.LogConfig;
 import dev.sluice.partitionstore.LogReadResult;
@@ -41,10 +42,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 5)
 @State(Scope.Benchmark)
 public class ReadBenchmark {
-    private static final int BASE_OFFSET = 0;
-    private static final int LENGTH = 8;
-    private static final int LAST_OFFSET_DELTA = 23;
-    private static final int LOG_OVERHEAD = 12;
 
     @Param("1024")
     public int recordBytes;
@@ -108,8 +105,8 @@ public class ReadBenchmark {
             touched += data.getLong(at);
         }
         long next = fetchOffset;
-        for (int at = start; at < end; at += LOG_OVERHEAD + data.getInt(at + LENGTH)) {
-            next = data.getLong(at + BASE_OFFSET) + data.getInt(at + LAST_OFFSET_DELTA) + 1;
+        for (int at = start; at < end; at += BatchHeader.sizeInBytes(data, at)) {
+            next = BatchHeader.lastOffset(data, at) + 1;
         }
         counters.records += next - fetchOffset;
         counters.bytes += end - start;
