@@ -32,8 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * record framing), writes it into the mapped active segment, and updates the sparse index in RocksDB.
  *
  * <p>Segments are {@code segmentMiB} large, so the log rolls during the run; a roll seals the full
- * segment (trim only; the sealed segment is synced by the next flush, and by the OS otherwise). To keep the disk from filling, retention runs after every {@code segmentMiB}
- * appended, with {@code retention.bytes} = {@code retainedMiB} (deleting a segment, also on the appending
+ * segment (trim only; the sealed segment is synced by the next flush, and by the OS otherwise). To keep
+ * the disk from filling, retention runs after every {@code segmentMiB} appended, with {@code retention.bytes} = {@code retainedMiB} (deleting a segment, also on the appending
  * thread, is part of the cost).
  */
 @BenchmarkMode(Mode.Throughput)
