@@ -49,6 +49,9 @@ final class RocksDbPartitionMetadataStore implements PartitionMetadataStore {
 
     @Override
     public OffsetPosition floorOffsetIndex(long offset) {
+        if (offset < 0) {
+            return null; // offsets are never negative; as bytes they would sort after every real one
+        }
         try (RocksIterator it = node.db().newIterator(node.handle(OFFSET_INDEX))) {
             it.seekForPrev(MetadataCodec.key(prefix, offset));
             if (!it.isValid() || !MetadataCodec.startsWith(it.key(), prefix)) {

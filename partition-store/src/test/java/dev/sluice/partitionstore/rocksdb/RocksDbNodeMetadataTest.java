@@ -33,6 +33,7 @@ class RocksDbNodeMetadataTest {
             a.putOffsetIndex(new OffsetPosition(10, 0, 100));
             b.putOffsetIndex(new OffsetPosition(5, 0, 50));
             assertThat(a.floorOffsetIndex(7)).isNull();
+            assertThat(a.floorOffsetIndex(-1)).isNull();
             assertThat(a.floorOffsetIndex(12)).isEqualTo(new OffsetPosition(10, 0, 100));
             assertThat(b.floorOffsetIndex(1000)).isEqualTo(new OffsetPosition(5, 0, 50));
             a.deleteAll();
