@@ -90,6 +90,14 @@ public final class NodeStore implements AutoCloseable {
         return logs.get(tp);
     }
 
+    /** Closes a partition's log (flushed) and forgets it; its files and metadata stay. */
+    public void closePartition(TopicPartition tp) {
+        PartitionLog log = logs.remove(tp);
+        if (log != null) {
+            log.close();
+        }
+    }
+
     /** Closes a partition's log and removes its data. */
     public void deletePartition(TopicPartition tp) {
         PartitionLog log = logs.remove(tp);

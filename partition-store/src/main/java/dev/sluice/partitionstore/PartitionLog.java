@@ -391,6 +391,16 @@ public final class PartitionLog implements AutoCloseable {
      * partition untouched and carries the Kafka error a broker would return.
      */
     public AppendResult append(ByteBuffer records, int leaderEpoch, BatchValidator.Origin origin) {
+        return append(records, leaderEpoch, origin, clock.nowMs());
+    }
+
+    /**
+     * Appends as {@link #append(ByteBuffer, int, BatchValidator.Origin)} with {@code nowMs} as the time
+     * that decides LogAppendTime stamps and time-based rolling, instead of this node's clock. Replicas
+     * that apply the same Raft entry pass the same time (chosen once by the leader), so they write
+     * identical bytes and roll at the same offsets.
+     */
+    public AppendResult append(ByteBuffer records, int leaderEpoch, BatchValidator.Origin origin, long nowMs) {
         ensureOpen();
         LogConfig cfg = config;
         BatchValidator.Result validation =
@@ -398,7 +408,6 @@ public final class PartitionLog implements AutoCloseable {
         if (!validation.valid()) {
             return AppendResult.rejected(validation.error(), validation.message());
         }
-        long nowMs = clock.nowMs();
         int total = records.remaining();
         LogSegment active = maybeRoll(total, nowMs);
         if (leaderEpoch >= 0 && (leaderEpochs.isEmpty() || leaderEpochs.lastKey() < leaderEpoch)) {
@@ -709,6 +718,15 @@ public final class PartitionLog implements AutoCloseable {
      * longer keep; the active segment is never deleted. Returns the number of segments deleted.
      */
     public int deleteExpiredSegments() {
+        return deleteExpiredSegments(Long.MAX_VALUE);
+    }
+
+    /**
+     * Deletes expired segments as {@link #deleteExpiredSegments()}, but only segments wholly below {@code
+     * keepFromOffset}: the Raft layer passes the first offset a lagging replica may still need from the
+     * Raft log, so that retention never removes bytes an entry still in the Raft log refers to.
+     */
+    public int deleteExpiredSegments(long keepFromOffset) {
         ensureOpen();
         LogConfig cfg = config;
         long nowMs = clock.nowMs();
@@ -716,6 +734,9 @@ public final class PartitionLog implements AutoCloseable {
         int deleted = 0;
         while (segments.size() > 1) {
             LogSegment oldest = segments.firstEntry().getValue();
+            if (oldest.nextOffset > keepFromOffset) {
+                break;
+            }
             boolean expired = cfg.retentionMs() >= 0
                     && oldest.maxTimestamp >= 0
                     && nowMs - oldest.maxTimestamp > cfg.retentionMs();

@@ -72,6 +72,23 @@ public interface PartitionMetadataStore {
     /** Removes epochs whose start offset is at or after {@code offset}. */
     void deleteLeaderEpochsFrom(long offset);
 
+    // ---- Raft entries ---------------------------------------------------------------------------------
+
+    /** Records which offsets a Raft log entry appended (the Raft layer's index → offset map). */
+    void putRaftEntry(RaftEntryRange range);
+
+    /** The range of the entry with the greatest Raft index at or below {@code raftIndex}, or null. */
+    RaftEntryRange floorRaftEntry(long raftIndex);
+
+    /** The range of the entry with the smallest Raft index at or above {@code raftIndex}, or null. */
+    RaftEntryRange ceilingRaftEntry(long raftIndex);
+
+    /** Forgets the entries at and after {@code raftIndex} (the Raft log was truncated there). */
+    void deleteRaftEntriesFrom(long raftIndex);
+
+    /** Forgets the entries before {@code raftIndex} (the Raft log was purged up to there). */
+    void deleteRaftEntriesBefore(long raftIndex);
+
     // ---- producers and transactions -------------------------------------------------------------------
 
     void putProducer(ProducerStateEntry entry);

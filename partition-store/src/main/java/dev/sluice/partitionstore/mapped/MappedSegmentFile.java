@@ -30,7 +30,8 @@ import org.apache.kafka.common.errors.KafkaStorageException;
 public final class MappedSegmentFile implements SegmentFile {
     private final Path path;
     private final int chunkBytes;
-    private final FileChannel channel;
+    private volatile FileChannel channel;
+    private volatile boolean closed;
     private MappedBytes writer;
     private volatile int size;
     private volatile MappedByteBuffer readMap;
@@ -98,8 +99,10 @@ public final class MappedSegmentFile implements SegmentFile {
             map = readMap;
             if (map == null || map.capacity() < end) {
                 try {
-                    long length = Math.max(end, Math.min(channel.size(), Integer.MAX_VALUE));
-                    map = channel.map(FileChannel.MapMode.READ_ONLY, 0, length);
+                    map = uninterruptibly(c -> {
+                        long length = Math.max(end, Math.min(c.size(), Integer.MAX_VALUE));
+                        return c.map(FileChannel.MapMode.READ_ONLY, 0, length);
+                    });
                     readMap = map;
                 } catch (IOException e) {
                     throw new KafkaStorageException("cannot map segment " + path + ": " + e.getMessage(), e);
@@ -127,11 +130,62 @@ public final class MappedSegmentFile implements SegmentFile {
         }
     }
 
+    private interface ChannelCall<T> {
+        T apply(FileChannel channel) throws IOException;
+    }
+
+    /**
+     * Runs a channel operation so that an interrupt of the calling thread cannot break the file for
+     * everyone: a {@link FileChannel} closes itself when a thread is interrupted in one of its calls, and
+     * Raft threads are interrupted routinely (on leader changes and shutdown). The interrupt flag is set
+     * aside during the call and restored after it; a channel closed by someone else's interrupt is
+     * reopened.
+     */
+    private <T> T uninterruptibly(ChannelCall<T> call) throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    return call.apply(openChannel());
+                } catch (java.nio.channels.ClosedByInterruptException e) {
+                    interrupted |= Thread.interrupted();
+                    if (attempt >= 3) {
+                        throw e;
+                    }
+                } catch (java.nio.channels.ClosedChannelException e) {
+                    if (closed || attempt >= 3) {
+                        throw e;
+                    }
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private FileChannel openChannel() throws IOException {
+        FileChannel current = channel;
+        if (current.isOpen() || closed) {
+            return current;
+        }
+        synchronized (this) {
+            if (!channel.isOpen() && !closed) {
+                channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            }
+            return channel;
+        }
+    }
+
     @Override
     public void flush() {
         try {
             // On Linux fsync writes back the file's dirty pages whichever mapping dirtied them.
-            channel.force(false);
+            uninterruptibly(c -> {
+                c.force(false);
+                return null;
+            });
         } catch (IOException e) {
             throw new KafkaStorageException("cannot flush segment " + path + ": " + e.getMessage(), e);
         }
@@ -145,7 +199,7 @@ public final class MappedSegmentFile implements SegmentFile {
         closeWriter();
         try {
             // No fsync here: the log flushes sealed segments on its next flush(), off the roll path.
-            channel.truncate(size);
+            uninterruptibly(c -> c.truncate(size));
         } catch (IOException e) {
             throw new KafkaStorageException("cannot seal segment " + path + ": " + e.getMessage(), e);
         }
@@ -153,6 +207,7 @@ public final class MappedSegmentFile implements SegmentFile {
 
     @Override
     public void close() {
+        closed = true;
         closeWriter();
         try {
             channel.close();

@@ -6,6 +6,7 @@ import dev.sluice.partitionstore.OffsetPosition;
 import dev.sluice.partitionstore.PartitionState;
 import dev.sluice.partitionstore.ProducerStateEntry;
 import dev.sluice.partitionstore.ProducerStateEntry.BatchMetadata;
+import dev.sluice.partitionstore.RaftEntryRange;
 import dev.sluice.partitionstore.SegmentMetadata;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -32,6 +33,7 @@ import org.apache.kafka.common.TopicPartition;
  *                      P | 0x02 | i64 baseOffset    i32 size | i64 nextOffset | i64 maxTimestamp
  *                                                   | i64 offsetOfMaxTimestamp          (a closed segment)
  *                      P | 0x03 | i32 leaderEpoch   i64 startOffset
+ *                      P | 0x04 | i64 raftIndex     i64 firstOffset | i64 nextOffset   (Raft entry → offsets)
  * producer_state       P | i64 producerId           i16 epoch | i64 txnFirstOffset | i64 lastTimestamp
  *                                                   | u8 n | n × (i32 firstSeq | i32 lastSeq
  *                                                   | i64 firstOffset | i64 lastOffset | i64 timestamp)
@@ -47,6 +49,7 @@ public final class MetadataCodec {
     static final byte STATE_KIND_LOG = 1;
     static final byte STATE_KIND_SEGMENT = 2;
     static final byte STATE_KIND_LEADER_EPOCH = 3;
+    static final byte STATE_KIND_RAFT_ENTRY = 4;
 
     private MetadataCodec() {}
 
@@ -271,6 +274,23 @@ public final class MetadataCodec {
             return ByteBuffer.wrap(value, 1, value.length - 1);
         } catch (BufferUnderflowException e) {
             throw new IllegalStateException("truncated " + what + " in RocksDB", e);
+        }
+    }
+
+    static byte[] encodeRaftEntry(RaftEntryRange range) {
+        return ByteBuffer.allocate(1 + 16)
+                .put(VERSION)
+                .putLong(range.firstOffset())
+                .putLong(range.nextOffset())
+                .array();
+    }
+
+    static RaftEntryRange decodeRaftEntry(long raftIndex, byte[] value) {
+        ByteBuffer buffer = versioned(value, "Raft entry");
+        try {
+            return new RaftEntryRange(raftIndex, buffer.getLong(), buffer.getLong());
+        } catch (BufferUnderflowException e) {
+            throw new IllegalStateException("truncated Raft entry in RocksDB", e);
         }
     }
 }

@@ -11,6 +11,7 @@ import dev.sluice.partitionstore.OffsetPosition;
 import dev.sluice.partitionstore.PartitionMetadataStore;
 import dev.sluice.partitionstore.PartitionState;
 import dev.sluice.partitionstore.ProducerStateEntry;
+import dev.sluice.partitionstore.RaftEntryRange;
 import dev.sluice.partitionstore.SegmentMetadata;
 import dev.sluice.partitionstore.TimestampOffset;
 import java.util.ArrayList;
@@ -32,12 +33,14 @@ final class RocksDbPartitionMetadataStore implements PartitionMetadataStore {
     private final TopicPartition tp;
     private final byte[] prefix;
     private final byte[] prefixEnd;
+    private final byte[] raftEntryPrefix;
 
     RocksDbPartitionMetadataStore(RocksDbNodeMetadata node, TopicPartition tp) {
         this.node = node;
         this.tp = tp;
         this.prefix = MetadataCodec.partitionPrefix(tp);
         this.prefixEnd = MetadataCodec.successor(prefix);
+        this.raftEntryPrefix = MetadataCodec.stateKey(prefix, MetadataCodec.STATE_KIND_RAFT_ENTRY);
     }
 
     // ---- offset index ------------------------------------------------------------------------------------
@@ -208,6 +211,56 @@ final class RocksDbPartitionMetadataStore implements PartitionMetadataStore {
                         PARTITION_STATE, MetadataCodec.stateKey(prefix, MetadataCodec.STATE_KIND_LEADER_EPOCH, epoch));
             }
         });
+    }
+
+    // ---- Raft entries ----------------------------------------------------------------------------------------
+
+    @Override
+    public void putRaftEntry(RaftEntryRange range) {
+        node.put(PARTITION_STATE, raftEntryKey(range.raftIndex()), MetadataCodec.encodeRaftEntry(range));
+    }
+
+    @Override
+    public RaftEntryRange floorRaftEntry(long raftIndex) {
+        if (raftIndex < 0) {
+            return null;
+        }
+        try (RocksIterator it = node.db().newIterator(node.handle(PARTITION_STATE))) {
+            it.seekForPrev(raftEntryKey(raftIndex));
+            return raftEntry(it);
+        }
+    }
+
+    @Override
+    public RaftEntryRange ceilingRaftEntry(long raftIndex) {
+        try (RocksIterator it = node.db().newIterator(node.handle(PARTITION_STATE))) {
+            it.seek(raftEntryKey(Math.max(0, raftIndex)));
+            return raftEntry(it);
+        }
+    }
+
+    private RaftEntryRange raftEntry(RocksIterator it) {
+        if (!it.isValid() || !MetadataCodec.startsWith(it.key(), raftEntryPrefix)) {
+            return null;
+        }
+        return MetadataCodec.decodeRaftEntry(MetadataCodec.longAt(it.key(), raftEntryPrefix.length), it.value());
+    }
+
+    @Override
+    public void deleteRaftEntriesFrom(long raftIndex) {
+        node.deleteRange(
+                PARTITION_STATE, raftEntryKey(Math.max(0, raftIndex)), MetadataCodec.successor(raftEntryPrefix));
+    }
+
+    @Override
+    public void deleteRaftEntriesBefore(long raftIndex) {
+        if (raftIndex > 0) {
+            node.deleteRange(PARTITION_STATE, raftEntryPrefix, raftEntryKey(raftIndex));
+        }
+    }
+
+    private byte[] raftEntryKey(long raftIndex) {
+        return MetadataCodec.stateKey(prefix, MetadataCodec.STATE_KIND_RAFT_ENTRY, raftIndex);
     }
 
     // ---- producers and transactions ----------------------------------------------------------------------

@@ -1,0 +1,708 @@
+package dev.sluice.raft;
+
+import dev.sluice.partitionstore.AppendResult;
+import dev.sluice.partitionstore.LogReadResult;
+import dev.sluice.partitionstore.PartitionLog;
+import dev.sluice.partitionstore.PartitionMetadataStore;
+import dev.sluice.partitionstore.ProducerStateEntry;
+import dev.sluice.partitionstore.RaftEntryRange;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state machine of one partition's Raft group: the partition's log is the replicated state.
+ *
+ * <h2>Single write (the default)</h2>
+ *
+ * The Raft log entry keeps a {@value EntryCodec#HEADER_BYTES}-byte header; the record batches travel as
+ * Ratis state-machine data and are written once, into the partition's segment, by {@link #write} —
+ * which Ratis calls on every replica in log order, when the entry is appended to the Raft log, and
+ * before the entry counts as durable ({@link #flush} syncs the segment first). That is where the
+ * deterministic step runs: the producer checks against the state after every earlier entry, the
+ * offsets, the leader epoch (the entry's Raft term) and, under LogAppendTime, the time the leader chose.
+ * An entry whose batch is rejected or is a retried duplicate writes nothing; each replica decides so on
+ * its own and they all agree, because they see the same log. {@link #truncate} removes the bytes of
+ * entries Raft discards (never committed ones), and {@link #applyTransaction} — at commit — only moves
+ * the high watermark and answers the writer. Which entry holds which offsets is kept in RocksDB ({@link
+ * RaftEntryRange}), so that {@link #read} can serve a lagging follower from the segment.
+ *
+ * <h2>Double write</h2>
+ *
+ * With {@code raft.single.write=false} the batches are part of the Raft log entry, the same step runs at
+ * apply time, and the segment is only made durable by snapshots; after a restart the log is cut back to
+ * the last snapshot and the Raft log replays the rest. It exists to be measured against.
+ *
+ * <p>Threading: Ratis calls write and truncate under the group's Raft log lock, apply on the group's
+ * updater thread, flush on its log worker. Every change to the partition's log happens under {@link
+ * #lock}; readers (Fetch, {@link #read}) need no lock.
+ */
+public final class PartitionStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
+
+    /** What the node tells a state machine about its partition. */
+    interface Host {
+        PartitionLog openLog(TopicPartition tp);
+
+        /** Closes the partition's log (it stays on disk). */
+        void closeLog(TopicPartition tp);
+
+        boolean singleWrite();
+
+        long nowMs();
+
+        void leaderChanged(TopicPartition tp, RaftPeerId newLeader, long term);
+
+        /** Fetches the leader's snapshot into this replica's log; see {@link SnapshotInstaller}. */
+        CompletableFuture<TermIndex> installSnapshot(PartitionStateMachine stateMachine, TermIndex leaderFirst);
+    }
+
+    private final TopicPartition tp;
+    private final Host host;
+    private final boolean singleWrite;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<Long, AppendOutcome> outcomes = new ConcurrentHashMap<>();
+    private final List<Runnable> highWatermarkListeners = new CopyOnWriteArrayList<>();
+    private final PartitionStorage storage = new PartitionStorage();
+
+    private volatile PartitionLog log;
+    private volatile long highWatermark;
+    private volatile SnapshotInfo latestSnapshot;
+    /** Producer state after every entry written to the log (the leader checks new batches against it). */
+    private ProducerStates written = new ProducerStates();
+    /** Producer state after the last applied entry: what snapshots save. */
+    private ProducerStates applied = new ProducerStates();
+
+    private long lastWrittenIndex = -1;
+    private long lastFlushedIndex = -1;
+    private ByteBuffer scratch = ByteBuffer.allocate(64 * 1024);
+
+    PartitionStateMachine(TopicPartition tp, Host host) {
+        this.tp = tp;
+        this.host = host;
+        this.singleWrite = host.singleWrite();
+    }
+
+    // ---- lifecycle ---------------------------------------------------------------------------------------
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        getLifeCycle().startAndTransition(() -> {
+            lock.lock();
+            try {
+                openLog();
+            } finally {
+                lock.unlock();
+            }
+        });
+    }
+
+    /** Opens (recovering) the partition's log and restores the state of the last snapshot. */
+    private void openLog() {
+        PartitionLog opened = host.openLog(tp);
+        PartitionMetadataStore metadata = opened.metadata();
+        long snapshotIndex = opened.lastAppliedIndex();
+        long appliedEnd = opened.logStartOffset();
+        latestSnapshot = null;
+        setLastAppliedTermIndex(null);
+        if (snapshotIndex >= 0) {
+            TermIndex snapshot = TermIndex.valueOf(opened.lastAppliedTerm(), snapshotIndex);
+            latestSnapshot = new PartitionSnapshot(snapshot);
+            setLastAppliedTermIndex(snapshot);
+            RaftEntryRange range = metadata.floorRaftEntry(snapshotIndex);
+            appliedEnd = range == null ? appliedEnd : Math.max(appliedEnd, range.nextOffset());
+        }
+        applied = new ProducerStates(metadata.producers());
+        if (!singleWrite) {
+            // The segment is durable only up to the snapshot; the Raft log replays everything after it.
+            opened.truncateTo(appliedEnd);
+            metadata.deleteRaftEntriesFrom(snapshotIndex + 1);
+        }
+        if (opened.logEndOffset() < appliedEnd) {
+            throw new IllegalStateException(tp + ": the log ends at " + opened.logEndOffset()
+                    + " but the snapshot at Raft index " + snapshotIndex + " covers offsets up to " + appliedEnd
+                    + "; the partition's files are damaged — remove the replica and let it catch up");
+        }
+        log = opened;
+        highWatermark = appliedEnd;
+        written = replayProducers(applied, appliedEnd, opened.logEndOffset());
+    }
+
+    /** Ratis pauses the state machine before it adopts an installed snapshot. */
+    @Override
+    public void pause() {
+        var lifeCycle = getLifeCycle();
+        if (lifeCycle.getCurrentState() == LifeCycle.State.RUNNING) {
+            lifeCycle.transition(LifeCycle.State.PAUSING);
+            lifeCycle.transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /**
+     * Resumes after a snapshot install: the log was already replaced (see {@link #replaceLog}), so only
+     * the applied index must match the snapshot.
+     */
+    @Override
+    public void reinitialize() {
+        lock.lock();
+        try {
+            if (latestSnapshot != null) {
+                setLastAppliedTermIndex(latestSnapshot.getTermIndex());
+            }
+        } finally {
+            lock.unlock();
+        }
+        var lifeCycle = getLifeCycle();
+        if (lifeCycle.getCurrentState() == LifeCycle.State.PAUSED) {
+            lifeCycle.transition(LifeCycle.State.STARTING);
+            lifeCycle.transition(LifeCycle.State.RUNNING);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        lock.lock();
+        try {
+            if (log != null) {
+                host.closeLog(tp);
+            }
+        } finally {
+            lock.unlock();
+        }
+        super.close();
+    }
+
+    // ---- the write path ------------------------------------------------------------------------------------
+
+    @Override
+    public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+        EntryCodec.Request parsed;
+        try {
+            parsed = EntryCodec.decodeRequest(request.getMessage().getContent());
+        } catch (IllegalArgumentException e) {
+            return failed(request, e);
+        }
+        if (parsed.records().isEmpty()) {
+            return failed(request, new IllegalArgumentException("the write carries no record batch"));
+        }
+        ByteString header = EntryCodec.encodeHeader(parsed.origin(), host.nowMs());
+        TransactionContext.Builder builder =
+                TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
+        if (singleWrite) {
+            builder.setLogData(header).setStateMachineData(parsed.records());
+        } else {
+            builder.setLogData(header.concat(parsed.records()));
+        }
+        return builder.build();
+    }
+
+    private TransactionContext failed(RaftClientRequest request, Exception e) {
+        TransactionContext context = TransactionContext.newBuilder()
+                .setStateMachine(this)
+                .setClientRequest(request)
+                .build();
+        context.setException(e);
+        return context;
+    }
+
+    @Override
+    public CompletableFuture<?> write(LogEntryProto entry, TransactionContext context) {
+        var smEntry = entry.getStateMachineLogEntry();
+        lock.lock();
+        try {
+            AppendOutcome outcome = writeEntry(
+                    entry.getIndex(),
+                    entry.getTerm(),
+                    EntryCodec.decodeHeader(smEntry.getLogData()),
+                    smEntry.getStateMachineEntry().getStateMachineData());
+            outcomes.put(entry.getIndex(), outcome);
+            return CompletableFuture.completedFuture(null);
+        } catch (RuntimeException e) {
+            LOG.error("{}: cannot write Raft entry {} to the partition log", tp, entry.getIndex(), e);
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The deterministic step, under {@link #lock}: decides on the entry's batches, appends them, records
+     * the entry's offsets. The same on every replica for the same log.
+     */
+    private AppendOutcome writeEntry(long index, long term, EntryCodec.Header header, ByteString records) {
+        PartitionLog current = log;
+        PartitionMetadataStore metadata = current.metadata();
+        discardFrom(index);
+        long end = current.logEndOffset();
+        if (records.isEmpty()) {
+            // The leader had decided this entry writes nothing (see read()); so do we.
+            metadata.putRaftEntry(new RaftEntryRange(index, end, end));
+            lastWrittenIndex = index;
+            return AppendOutcome.error(Errors.UNKNOWN_SERVER_ERROR, "entry " + index + " wrote nothing");
+        }
+        ByteBuffer buffer = copy(records);
+        AppendOutcome verdict = checkProducers(buffer);
+        if (verdict != null) {
+            metadata.putRaftEntry(new RaftEntryRange(index, end, end));
+            lastWrittenIndex = index;
+            return verdict;
+        }
+        AppendResult result = current.append(buffer, epochOf(term), header.origin(), header.appendTimeMs());
+        if (!result.succeeded()) {
+            metadata.putRaftEntry(new RaftEntryRange(index, end, end));
+            lastWrittenIndex = index;
+            return AppendOutcome.error(result.error(), result.errorMessage());
+        }
+        buffer.rewind();
+        for (MutableRecordBatch batch : MemoryRecords.readableRecords(buffer).batches()) {
+            written.update(ProducerStates.BatchInfo.of(batch), batch.baseOffset(), batch.lastOffset());
+        }
+        metadata.putRaftEntry(new RaftEntryRange(index, result.firstOffset(), result.lastOffset() + 1));
+        lastWrittenIndex = index;
+        return new AppendOutcome(
+                Errors.NONE,
+                null,
+                result.firstOffset(),
+                result.lastOffset(),
+                result.logAppendTimeMs(),
+                current.logStartOffset());
+    }
+
+    /** Null when every batch may be appended, else the answer for the whole entry. */
+    private AppendOutcome checkProducers(ByteBuffer buffer) {
+        ProducerStates state = written;
+        ProducerStates scratchState = null;
+        try {
+            for (MutableRecordBatch batch :
+                    MemoryRecords.readableRecords(buffer.duplicate()).batches()) {
+                ProducerStates.BatchInfo info = ProducerStates.BatchInfo.of(batch);
+                ProducerStates.Verdict verdict = (scratchState == null ? state : scratchState).check(info);
+                if (verdict instanceof ProducerStates.Verdict.Reject reject) {
+                    return AppendOutcome.error(reject.error(), reject.message());
+                }
+                if (verdict instanceof ProducerStates.Verdict.Duplicate duplicate) {
+                    return new AppendOutcome(
+                            Errors.NONE,
+                            null,
+                            duplicate.firstOffset(),
+                            duplicate.lastOffset(),
+                            RecordBatch.NO_TIMESTAMP,
+                            log.logStartOffset());
+                }
+                if (scratchState == null) {
+                    scratchState = state.copy(); // later batches of the same write see the earlier ones
+                }
+                scratchState.update(info, 0, 0);
+            }
+        } catch (CorruptRecordException | IllegalStateException e) {
+            return null; // malformed framing: the log's validation rejects it with the right error
+        }
+        return null;
+    }
+
+    private ByteBuffer copy(ByteString records) {
+        int size = records.size();
+        if (scratch.capacity() < size) {
+            scratch = ByteBuffer.allocate(Math.max(size, scratch.capacity() * 2));
+        }
+        scratch.clear();
+        records.copyTo(scratch);
+        scratch.flip();
+        return scratch;
+    }
+
+    private static int epochOf(long term) {
+        return term > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) term;
+    }
+
+    /**
+     * Drops what entries at and after {@code index} wrote: Raft truncated them, or — after a restart — the
+     * partition log holds entries the Raft log lost from its write buffer and the index is being reused.
+     */
+    private void discardFrom(long index) {
+        PartitionMetadataStore metadata = log.metadata();
+        RaftEntryRange first = metadata.ceilingRaftEntry(index);
+        if (first == null) {
+            return;
+        }
+        if (first.firstOffset() < highWatermark) {
+            throw new IllegalStateException(tp + ": asked to discard Raft entries from " + index
+                    + " whose offsets start at " + first.firstOffset() + ", below the high watermark "
+                    + highWatermark + " (committed data)");
+        }
+        log.truncateTo(first.firstOffset());
+        metadata.deleteRaftEntriesFrom(index);
+        outcomes.keySet().removeIf(i -> i >= index);
+        written = replayProducers(applied, highWatermark, log.logEndOffset());
+        lastWrittenIndex = Math.min(lastWrittenIndex, index - 1);
+    }
+
+    /** The producer state after the batches in {@code [from, to)} are added to {@code base}. */
+    private ProducerStates replayProducers(ProducerStates base, long from, long to) {
+        ProducerStates result = base.copy();
+        long next = from;
+        while (next < to) {
+            LogReadResult read = log.read(next, Integer.MAX_VALUE, to);
+            if (read.error() != Errors.NONE || read.sizeInBytes() == 0) {
+                throw new IllegalStateException(tp + ": cannot read offsets [" + next + ", " + to
+                        + ") to rebuild producer state: " + read.errorMessage());
+            }
+            for (RecordBatch batch : read.memoryRecords().batches()) {
+                result.update(ProducerStates.BatchInfo.of(batch), batch.baseOffset(), batch.lastOffset());
+                next = batch.nextOffset();
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public CompletableFuture<Void> truncate(long index) {
+        lock.lock();
+        try {
+            discardFrom(index);
+            return CompletableFuture.completedFuture(null);
+        } catch (RuntimeException e) {
+            LOG.error("{}: cannot truncate the partition log from Raft index {}", tp, index, e);
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> flush(long index) {
+        if (!singleWrite) {
+            return CompletableFuture.completedFuture(null);
+        }
+        lock.lock();
+        try {
+            if (lastWrittenIndex > lastFlushedIndex) {
+                log.flush();
+                lastFlushedIndex = lastWrittenIndex;
+            }
+            return CompletableFuture.completedFuture(null);
+        } catch (RuntimeException e) {
+            LOG.error("{}: cannot flush the partition log", tp, e);
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<ByteString> read(LogEntryProto entry, TransactionContext context) {
+        RaftEntryRange range = log.metadata().floorRaftEntry(entry.getIndex());
+        if (range == null || range.raftIndex() != entry.getIndex()) {
+            return CompletableFuture.failedFuture(
+                    new IllegalStateException(tp + ": no offsets recorded for Raft entry " + entry.getIndex()));
+        }
+        if (range.isEmpty()) {
+            return CompletableFuture.completedFuture(ByteString.EMPTY);
+        }
+        LogReadResult read = log.read(range.firstOffset(), Integer.MAX_VALUE, range.nextOffset());
+        if (read.error() != Errors.NONE || read.sizeInBytes() == 0) {
+            return CompletableFuture.failedFuture(new IllegalStateException(tp
+                    + ": cannot read the batches of Raft entry "
+                    + entry.getIndex() + " at offsets [" + range.firstOffset() + ", " + range.nextOffset() + "): "
+                    + read.errorMessage()));
+        }
+        return CompletableFuture.completedFuture(UnsafeByteOperations.unsafeWrap(copyOf(read.records())));
+    }
+
+    private static ByteBuffer copyOf(ByteBuffer view) {
+        ByteBuffer copy = ByteBuffer.allocate(view.remaining());
+        copy.put(view.duplicate());
+        copy.flip();
+        return copy;
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        long index = entry.getIndex();
+        AppendOutcome outcome;
+        lock.lock();
+        try {
+            outcome = outcomes.remove(index);
+            if (!singleWrite) {
+                ByteString logData = entry.getStateMachineLogEntry().getLogData();
+                outcome = writeEntry(
+                        index,
+                        entry.getTerm(),
+                        EntryCodec.decodeHeader(logData),
+                        logData.substring(EntryCodec.HEADER_BYTES));
+            }
+            RaftEntryRange range = log.metadata().floorRaftEntry(index);
+            if (range == null || range.raftIndex() != index) {
+                throw new IllegalStateException(
+                        tp + ": Raft entry " + index + " was committed but never written to" + " the partition log");
+            }
+            if (!range.isEmpty()) {
+                applied = replayProducersInto(applied, range);
+                highWatermark = range.nextOffset();
+            }
+            updateLastAppliedTermIndex(entry.getTerm(), index);
+            if (outcome == null) {
+                outcome = range.isEmpty()
+                        ? AppendOutcome.error(Errors.UNKNOWN_SERVER_ERROR, "entry " + index + " wrote nothing")
+                        : new AppendOutcome(
+                                Errors.NONE,
+                                null,
+                                range.firstOffset(),
+                                range.nextOffset() - 1,
+                                -1,
+                                log.logStartOffset());
+            }
+        } catch (RuntimeException e) {
+            LOG.error("{}: cannot apply Raft entry {}", tp, index, e);
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            lock.unlock();
+        }
+        highWatermarkListeners.forEach(Runnable::run);
+        return CompletableFuture.completedFuture(Message.valueOf(EntryCodec.encodeReply(outcome)));
+    }
+
+    private ProducerStates replayProducersInto(ProducerStates state, RaftEntryRange range) {
+        ProducerStates result = state;
+        LogReadResult read = log.read(range.firstOffset(), Integer.MAX_VALUE, range.nextOffset());
+        if (read.error() != Errors.NONE) {
+            throw new IllegalStateException(
+                    tp + ": cannot read the batches of Raft entry " + range.raftIndex() + ": " + read.errorMessage());
+        }
+        for (RecordBatch batch : read.memoryRecords().batches()) {
+            result.update(ProducerStates.BatchInfo.of(batch), batch.baseOffset(), batch.lastOffset());
+        }
+        return result;
+    }
+
+    // ---- snapshots ---------------------------------------------------------------------------------------------
+
+    /**
+     * Makes the partition log durable up to the last applied entry and records that entry, with the
+     * producer state as of it; Ratis may then purge its log up to there.
+     */
+    @Override
+    public long takeSnapshot() {
+        lock.lock();
+        try {
+            TermIndex last = getLastAppliedTermIndex();
+            if (last == null || last.getIndex() < 0) {
+                return RaftLogIndex.INVALID;
+            }
+            PartitionMetadataStore metadata = log.metadata();
+            for (ProducerStateEntry entry : applied.entries()) {
+                metadata.putProducer(entry);
+            }
+            log.markApplied(last.getTerm(), last.getIndex());
+            log.flush();
+            lastFlushedIndex = Math.max(lastFlushedIndex, lastWrittenIndex);
+            latestSnapshot = new PartitionSnapshot(last);
+            forgetEntriesBefore(raftLogStartIndex());
+            return last.getIndex();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long raftLogStartIndex() {
+        try {
+            return getServer().join().getDivision(getGroupId()).getRaftLog().getStartIndex();
+        } catch (IOException | RuntimeException e) {
+            return RaftLogIndex.INVALID;
+        }
+    }
+
+    private void forgetEntriesBefore(long raftIndex) {
+        TermIndex snapshot = latestSnapshot == null ? null : latestSnapshot.getTermIndex();
+        if (snapshot == null || raftIndex <= 0) {
+            return;
+        }
+        // Keep the snapshot's own entry: its range tells where the snapshot ends.
+        log.metadata().deleteRaftEntriesBefore(Math.min(raftIndex, snapshot.getIndex()));
+    }
+
+    /**
+     * Applies retention, deleting only segments that no entry still in the Raft log refers to (a lagging
+     * follower is sent a snapshot instead). Returns the number of segments deleted.
+     */
+    int enforceRetention() {
+        lock.lock();
+        try {
+            PartitionLog current = log;
+            long startIndex = raftLogStartIndex();
+            RaftEntryRange oldestNeeded = current.metadata().ceilingRaftEntry(Math.max(0, startIndex));
+            long keepFrom = oldestNeeded == null ? highWatermark : Math.min(oldestNeeded.firstOffset(), highWatermark);
+            SnapshotInfo snapshot = latestSnapshot;
+            if (snapshot == null) {
+                return 0;
+            }
+            RaftEntryRange snapshotEnd = current.metadata().floorRaftEntry(snapshot.getIndex());
+            keepFrom = Math.min(keepFrom, snapshotEnd == null ? current.logStartOffset() : snapshotEnd.nextOffset());
+            return current.deleteExpiredSegments(keepFrom);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public SnapshotInfo getLatestSnapshot() {
+        return latestSnapshot;
+    }
+
+    @Override
+    public StateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    /** A snapshot is the partition log itself, durable up to the entry; there are no separate files. */
+    private record PartitionSnapshot(TermIndex termIndex) implements SnapshotInfo {
+        @Override
+        public TermIndex getTermIndex() {
+            return termIndex;
+        }
+
+        @Override
+        public List<FileInfo> getFiles() {
+            return List.of();
+        }
+    }
+
+    private final class PartitionStorage implements StateMachineStorage {
+        @Override
+        public void init(RaftStorage raftStorage) {}
+
+        @Override
+        public SnapshotInfo getLatestSnapshot() {
+            return latestSnapshot;
+        }
+
+        @Override
+        public void format() {}
+
+        @Override
+        public void cleanupOldSnapshots(SnapshotRetentionPolicy policy) {}
+    }
+
+    // ---- snapshot install ---------------------------------------------------------------------------------
+
+    @Override
+    public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
+            RoleInfoProto roleInfoProto, TermIndex firstTermIndexInLog) {
+        return host.installSnapshot(this, firstTermIndexInLog);
+    }
+
+    /**
+     * Replaces this replica's log with the one {@code install} builds from the leader's files, under the
+     * lock, and adopts the snapshot it carries.
+     */
+    void replaceLog(Runnable install) {
+        lock.lock();
+        try {
+            if (log != null) {
+                host.closeLog(tp);
+            }
+            install.run();
+            outcomes.clear();
+            openLog();
+            lastWrittenIndex = latestSnapshot == null ? -1 : latestSnapshot.getIndex();
+            lastFlushedIndex = lastWrittenIndex;
+        } finally {
+            lock.unlock();
+        }
+        highWatermarkListeners.forEach(Runnable::run);
+    }
+
+    // ---- events ------------------------------------------------------------------------------------------------
+
+    @Override
+    public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+        long term = -1;
+        try {
+            term = getServer().join().getDivision(getGroupId()).getInfo().getCurrentTerm();
+        } catch (IOException | RuntimeException e) {
+            // the division is going away; report the change without a term
+        }
+        host.leaderChanged(tp, newLeaderId, term);
+    }
+
+    // ---- queries -------------------------------------------------------------------------------------------
+
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        return SnapshotInstaller.serve(this, request);
+    }
+
+    public TopicPartition topicPartition() {
+        return tp;
+    }
+
+    /** The partition's log; read it freely, write it only through Raft. */
+    public PartitionLog log() {
+        return log;
+    }
+
+    /** The offset after the last record whose Raft entry is committed and applied on this replica. */
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    /** Runs {@code listener} (on the apply thread; keep it short) whenever the high watermark may move. */
+    public void onHighWatermarkChange(Runnable listener) {
+        highWatermarkListeners.add(listener);
+    }
+
+    ReentrantLock lock() {
+        return lock;
+    }
+
+    boolean isLeaderRole(RaftPeerRole role) {
+        return role == RaftPeerRole.LEADER;
+    }
+
+    @Override
+    public String toString() {
+        return "PartitionStateMachine[" + tp + "]";
+    }
+
+    /** Raft index constants. */
+    static final class RaftLogIndex {
+        static final long INVALID = -1;
+
+        private RaftLogIndex() {}
+    }
+}

@@ -1,0 +1,584 @@
+package dev.sluice.raft;
+
+import dev.sluice.partitionstore.BatchValidator;
+import dev.sluice.partitionstore.Clock;
+import dev.sluice.partitionstore.LogConfig;
+import dev.sluice.partitionstore.NodeStore;
+import dev.sluice.partitionstore.PartitionLog;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.KafkaStorageException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.GroupMismatchException;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's Raft layer: one Ratis {@link RaftServer} hosting a Raft group per partition replica on this
+ * node, each with its {@link PartitionStateMachine}, over the node's {@link NodeStore}. Groups are added
+ * and removed at runtime; after a restart every group found in the node's Raft directory comes back.
+ *
+ * <p>Layout under the data directory: {@code rocksdb/} and {@code partitions/} (the store), {@code
+ * raft/<group-uuid>/} (Ratis's log and metadata per group), {@code raft/groups} (which partition each
+ * group is) and {@code install/} (segments being copied from a leader).
+ *
+ * <p>Writes are submitted to the local division, without a network hop; the future completes when the
+ * entry is committed and applied.
+ */
+public final class RaftNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+    private static final String GROUPS_FILE = "groups";
+
+    /** Receives leadership changes of this node's partition groups. */
+    public interface LeaderListener {
+        void leaderChanged(TopicPartition tp, String newLeader, long term);
+    }
+
+    private final RaftPeer self;
+    private final Path dataDir;
+    private final RaftSettings settings;
+    private final LogConfig defaultLogConfig;
+    private final Clock clock;
+    private final NodeStore store;
+    private final RaftProperties properties;
+    private final RaftServer server;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    private final Map<RaftGroupId, TopicPartition> groups = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, LogConfig> logConfigs = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, Map<String, Long>> caughtUpAt = new ConcurrentHashMap<>();
+    private final List<LeaderListener> leaderListeners = new CopyOnWriteArrayList<>();
+    private final ScheduledExecutorService maintenance;
+    private final ExecutorService installs;
+    private final SnapshotInstaller installer;
+
+    private RaftNode(
+            String id, String host, int port, Path dataDir, RaftSettings settings, LogConfig logConfig, Clock clock)
+            throws IOException {
+        this.self =
+                RaftPeer.newBuilder().setId(id).setAddress(host + ":" + port).build();
+        this.dataDir = dataDir;
+        this.settings = settings;
+        this.defaultLogConfig = logConfig;
+        this.clock = clock;
+        Files.createDirectories(raftDir());
+        loadGroups();
+        this.store = NodeStore.open(dataDir, clock);
+        this.properties = settings.toRaftProperties(raftDir(), host, port, logConfig.maxMessageBytes());
+        this.installer = new SnapshotInstaller(this);
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(daemon("sluice-raft-maintenance-" + id));
+        this.installs = Executors.newFixedThreadPool(2, daemon("sluice-raft-install-" + id));
+        try {
+            this.server = RaftServer.newBuilder()
+                    .setServerId(self.getId())
+                    .setProperties(properties)
+                    .setStateMachineRegistry(this::newStateMachine)
+                    .setOption(RaftStorage.StartupOption.RECOVER)
+                    .build();
+            server.start();
+        } catch (IOException | RuntimeException e) {
+            maintenance.shutdownNow();
+            installs.shutdownNow();
+            store.close();
+            throw e;
+        }
+        long interval = settings.retentionCheckIntervalMs();
+        maintenance.scheduleWithFixedDelay(this::enforceRetention, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Starts a node's Raft server.
+     *
+     * @param id the node's peer id (stable across restarts)
+     * @param host the address other nodes reach this one at
+     * @param port the Raft port
+     * @param dataDir the node's data directory
+     * @param settings the Raft layer's settings
+     * @param logConfig the partition configuration new partitions get unless told otherwise
+     */
+    public static RaftNode start(
+            String id, String host, int port, Path dataDir, RaftSettings settings, LogConfig logConfig, Clock clock)
+            throws IOException {
+        return new RaftNode(id, host, port, dataDir, settings, logConfig, clock);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    // ---- groups ------------------------------------------------------------------------------------------
+
+    /** The Raft group id of a partition: the same on every node. */
+    public static RaftGroupId groupIdOf(TopicPartition tp) {
+        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
+                ("sluice-partition:" + tp.topic() + ":" + tp.partition()).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The Raft group of a partition with these replicas. */
+    public static RaftGroup groupOf(TopicPartition tp, List<RaftPeer> replicas) {
+        return RaftGroup.valueOf(groupIdOf(tp), replicas);
+    }
+
+    /**
+     * Creates this node's replica of a partition group (a new, empty member of {@code replicas}). Every
+     * replica's node calls this with the same list; the group elects a leader once a majority exists.
+     */
+    public void addPartition(TopicPartition tp, List<RaftPeer> replicas, LogConfig config) throws IOException {
+        RaftGroup group = groupOf(tp, replicas);
+        logConfigs.put(tp, config);
+        groups.put(group.getGroupId(), tp);
+        saveGroups();
+        RaftClientReply reply = server.groupManagement(
+                GroupManagementRequest.newAdd(clientId, self.getId(), callIds.incrementAndGet(), group));
+        if (!reply.isSuccess()) {
+            throw new IOException("cannot add the group of " + tp + ": " + reply.getException());
+        }
+    }
+
+    /** Removes this node's replica of a partition; {@code deleteData} also deletes its files. */
+    public void removePartition(TopicPartition tp, boolean deleteData) throws IOException {
+        RaftGroupId groupId = groupIdOf(tp);
+        RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
+                clientId, self.getId(), callIds.incrementAndGet(), groupId, deleteData, false));
+        if (!reply.isSuccess()) {
+            throw new IOException("cannot remove the group of " + tp + ": " + reply.getException());
+        }
+        groups.remove(groupId);
+        saveGroups();
+        caughtUpAt.remove(tp);
+        if (deleteData) {
+            store.deletePartition(tp);
+        }
+    }
+
+    /** The partitions this node holds a replica of. */
+    public List<TopicPartition> partitions() {
+        List<TopicPartition> result = new ArrayList<>(groups.values());
+        result.sort((a, b) -> a.toString().compareTo(b.toString()));
+        return result;
+    }
+
+    private PartitionStateMachine newStateMachine(RaftGroupId groupId) {
+        TopicPartition tp = groups.get(groupId);
+        if (tp == null) {
+            throw new IllegalStateException("Raft group " + groupId + " in " + raftDir()
+                    + " belongs to no known partition (no line in " + raftDir().resolve(GROUPS_FILE) + ")");
+        }
+        return new PartitionStateMachine(tp, new StateMachineHost());
+    }
+
+    private final class StateMachineHost implements PartitionStateMachine.Host {
+        @Override
+        public PartitionLog openLog(TopicPartition tp) {
+            PartitionLog open = store.partition(tp);
+            return open != null ? open : store.openPartition(tp, logConfigs.getOrDefault(tp, defaultLogConfig));
+        }
+
+        @Override
+        public void closeLog(TopicPartition tp) {
+            store.closePartition(tp);
+        }
+
+        @Override
+        public boolean singleWrite() {
+            return settings.singleWrite();
+        }
+
+        @Override
+        public long nowMs() {
+            return clock.nowMs();
+        }
+
+        @Override
+        public void leaderChanged(TopicPartition tp, RaftPeerId newLeader, long term) {
+            String leader = newLeader == null ? null : newLeader.toString();
+            for (LeaderListener listener : leaderListeners) {
+                try {
+                    listener.leaderChanged(tp, leader, term);
+                } catch (RuntimeException e) {
+                    LOG.warn("leader listener failed for {}", tp, e);
+                }
+            }
+        }
+
+        @Override
+        public CompletableFuture<TermIndex> installSnapshot(PartitionStateMachine stateMachine, TermIndex leaderFirst) {
+            return CompletableFuture.supplyAsync(() -> installer.install(stateMachine, leaderFirst), installs);
+        }
+    }
+
+    // ---- writes ---------------------------------------------------------------------------------------------
+
+    /**
+     * Submits record batches to the partition's group through this node's division; completes with the
+     * offsets once the entry is committed on a majority (fsynced there) and applied here, or with the
+     * Kafka error a broker answers ({@code NOT_LEADER_OR_FOLLOWER} when this node does not lead).
+     */
+    public CompletableFuture<AppendOutcome> append(
+            TopicPartition tp, ByteBuffer records, BatchValidator.Origin origin) {
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(clientId)
+                .setServerId(self.getId())
+                .setGroupId(groupIdOf(tp))
+                .setCallId(callIds.incrementAndGet())
+                .setMessage(Message.valueOf(EntryCodec.encodeRequest(origin, records)))
+                .setType(RaftClientRequest.writeRequestType())
+                .build();
+        CompletableFuture<RaftClientReply> reply;
+        try {
+            reply = server.submitClientRequestAsync(request);
+        } catch (IOException e) {
+            return CompletableFuture.completedFuture(errorFor(tp, e));
+        }
+        return reply.handle((r, failure) -> {
+            if (failure != null) {
+                return errorFor(tp, unwrap(failure));
+            }
+            if (!r.isSuccess()) {
+                return errorFor(tp, r.getException());
+            }
+            return EntryCodec.decodeReply(r.getMessage().getContent());
+        });
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    private static AppendOutcome errorFor(TopicPartition tp, Throwable e) {
+        if (e instanceof NotLeaderException
+                || e instanceof LeaderNotReadyException
+                || e instanceof LeaderSteppingDownException) {
+            return AppendOutcome.error(Errors.NOT_LEADER_OR_FOLLOWER, tp + ": " + e.getMessage());
+        }
+        if (e instanceof GroupMismatchException) {
+            return AppendOutcome.error(Errors.NOT_LEADER_OR_FOLLOWER, "this node holds no replica of " + tp);
+        }
+        if (e instanceof ResourceUnavailableException || e instanceof AlreadyClosedException) {
+            return AppendOutcome.error(Errors.REQUEST_TIMED_OUT, tp + ": " + e.getMessage());
+        }
+        if (e instanceof StateMachineException) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            return AppendOutcome.error(Errors.CORRUPT_MESSAGE, tp + ": " + cause.getMessage());
+        }
+        if (e instanceof RaftException) {
+            return AppendOutcome.error(Errors.NOT_LEADER_OR_FOLLOWER, tp + ": " + e.getMessage());
+        }
+        return AppendOutcome.error(Errors.UNKNOWN_SERVER_ERROR, tp + ": " + e);
+    }
+
+    // ---- replica status --------------------------------------------------------------------------------------
+
+    /** This node's state machine of the partition, or null when it holds no replica. */
+    public PartitionStateMachine stateMachine(TopicPartition tp) {
+        try {
+            return (PartitionStateMachine) server.getDivision(groupIdOf(tp)).getStateMachine();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    RaftServer.Division division(TopicPartition tp) throws IOException {
+        return server.getDivision(groupIdOf(tp));
+    }
+
+    /** The partition's replica status on this node, or null when it holds no replica. */
+    public ReplicaStatus status(TopicPartition tp) {
+        RaftServer.Division division;
+        try {
+            division = server.getDivision(groupIdOf(tp));
+        } catch (IOException e) {
+            return null;
+        }
+        PartitionStateMachine stateMachine = (PartitionStateMachine) division.getStateMachine();
+        var info = division.getInfo();
+        RaftPeerId leaderId = info.getLeaderId();
+        List<String> peers = new ArrayList<>();
+        division.getGroup().getPeers().forEach(p -> peers.add(p.getId().toString()));
+        peers.sort(null);
+        boolean leading = info.isLeader() && info.isLeaderReady();
+        List<String> isr = new ArrayList<>();
+        if (info.isLeader()) {
+            isr.addAll(inSyncFollowers(tp, division));
+            isr.add(self.getId().toString());
+        } else {
+            isr.add(self.getId().toString());
+            if (leaderId != null && !leaderId.equals(self.getId())) {
+                isr.add(leaderId.toString());
+            }
+        }
+        isr.sort(null);
+        PartitionLog log = stateMachine.log();
+        return new ReplicaStatus(
+                tp,
+                self.getId().toString(),
+                leaderId == null ? null : leaderId.toString(),
+                info.getCurrentTerm(),
+                leading,
+                List.copyOf(peers),
+                List.copyOf(isr),
+                stateMachine.highWatermark(),
+                log == null ? -1 : log.logStartOffset(),
+                log == null ? -1 : log.logEndOffset());
+    }
+
+    /**
+     * Followers whose match index reached the leader's last log index at some point within {@code
+     * replica.lag.time.max.ms} and that answered an RPC within that time.
+     */
+    private List<String> inSyncFollowers(TopicPartition tp, RaftServer.Division division) {
+        long[] matchIndices = division.getInfo().getFollowerMatchIndices();
+        RoleInfoProto role = division.getInfo().getRoleInfoProto();
+        long lastIndex = division.getRaftLog().getLastEntryTermIndex() == null
+                ? -1
+                : division.getRaftLog().getLastEntryTermIndex().getIndex();
+        long now = clock.nowMs();
+        long lagMax = settings.replicaLagTimeMaxMs();
+        Map<String, Long> caughtUp = caughtUpAt.computeIfAbsent(tp, k -> new ConcurrentHashMap<>());
+        List<String> result = new ArrayList<>();
+        if (matchIndices == null || !role.hasLeaderInfo()) {
+            return result;
+        }
+        List<ServerRpcProto> followers = role.getLeaderInfo().getFollowerInfoList();
+        for (int i = 0; i < followers.size() && i < matchIndices.length; i++) {
+            ServerRpcProto follower = followers.get(i);
+            String id = follower.getId().getId().toStringUtf8();
+            if (matchIndices[i] >= lastIndex) {
+                caughtUp.put(id, now);
+            }
+            Long last = caughtUp.putIfAbsent(id, now); // a new leader gives every follower the full lag time
+            boolean recent = last == null || now - last <= lagMax;
+            if (recent && follower.getLastRpcElapsedTimeMs() <= lagMax) {
+                result.add(id);
+            }
+        }
+        return result;
+    }
+
+    public void addLeaderListener(LeaderListener listener) {
+        leaderListeners.add(Objects.requireNonNull(listener));
+    }
+
+    /** Asks the group to move leadership to {@code target} (a replica); waits up to {@code timeoutMs}. */
+    public boolean transferLeadership(TopicPartition tp, String target, long timeoutMs) throws IOException {
+        RaftServer.Division division = division(tp);
+        try (var client = org.apache.ratis.client.RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(division.getGroup())
+                .setClientId(ClientId.randomId())
+                .build()) {
+            return client.admin()
+                    .transferLeadership(RaftPeerId.valueOf(target), timeoutMs)
+                    .isSuccess();
+        }
+    }
+
+    // ---- maintenance ------------------------------------------------------------------------------------------
+
+    private void enforceRetention() {
+        for (TopicPartition tp : partitions()) {
+            PartitionStateMachine stateMachine = stateMachine(tp);
+            if (stateMachine == null || stateMachine.log() == null) {
+                continue;
+            }
+            try {
+                int deleted = stateMachine.enforceRetention();
+                if (deleted > 0) {
+                    LOG.debug("{}: retention deleted {} segments", tp, deleted);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("{}: retention failed: {}", tp, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Asks Ratis to take a snapshot of the partition on this node now (and then purge its log behind
+     * it); for tests and operators. Returns the snapshot's Raft index.
+     */
+    public long snapshot(TopicPartition tp) throws IOException {
+        RaftClientReply reply = server.snapshotManagement(SnapshotManagementRequest.newCreate(
+                clientId, self.getId(), groupIdOf(tp), callIds.incrementAndGet(), 30_000));
+        if (!reply.isSuccess()) {
+            throw new IOException("cannot snapshot " + tp + ": " + reply.getException());
+        }
+        return reply.getLogIndex();
+    }
+
+    // ---- the groups file ------------------------------------------------------------------------------------
+
+    private Path raftDir() {
+        return dataDir.resolve("raft");
+    }
+
+    private void loadGroups() throws IOException {
+        Path file = raftDir().resolve(GROUPS_FILE);
+        if (!Files.exists(file)) {
+            return;
+        }
+        int lineNumber = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            lineNumber++;
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] parts = line.split("\t");
+            if (parts.length != 3) {
+                throw new IOException(file + ":" + lineNumber + ": expected 'group-uuid<TAB>topic<TAB>partition'");
+            }
+            TopicPartition tp = new TopicPartition(parts[1], Integer.parseInt(parts[2]));
+            groups.put(RaftGroupId.valueOf(UUID.fromString(parts[0])), tp);
+        }
+    }
+
+    private synchronized void saveGroups() {
+        StringBuilder text = new StringBuilder();
+        groups.forEach((id, tp) -> text.append(id.getUuid())
+                .append('\t')
+                .append(tp.topic())
+                .append('\t')
+                .append(tp.partition())
+                .append('\n'));
+        Path file = raftDir().resolve(GROUPS_FILE);
+        Path tmp = raftDir().resolve(GROUPS_FILE + ".tmp");
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save " + file, e);
+        }
+    }
+
+    // ---- accessors ----------------------------------------------------------------------------------------------
+
+    public RaftPeer peer() {
+        return self;
+    }
+
+    public String id() {
+        return self.getId().toString();
+    }
+
+    public NodeStore store() {
+        return store;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    RaftSettings settings() {
+        return settings;
+    }
+
+    RaftProperties properties() {
+        return properties;
+    }
+
+    RaftServer server() {
+        return server;
+    }
+
+    LogConfig logConfig(TopicPartition tp) {
+        return logConfigs.getOrDefault(tp, defaultLogConfig);
+    }
+
+    @Override
+    public void close() throws IOException {
+        maintenance.shutdownNow();
+        installs.shutdownNow();
+        try {
+            closeServer();
+        } finally {
+            try {
+                store.close();
+            } catch (KafkaStorageException e) {
+                LOG.warn("closing the store of node {}: {}", id(), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Closes the Raft server, waiting at most {@value #CLOSE_TIMEOUT_MS} ms: Ratis's Netty client can wait
+     * forever for a reply from a peer that is already gone, and a node must still stop.
+     */
+    private void closeServer() throws IOException {
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
+            try {
+                server.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        try {
+            closing.get(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warn(
+                    "node {}: the Raft server did not stop within {} ms; continuing the shutdown",
+                    id(),
+                    CLOSE_TIMEOUT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+            throw cause instanceof IOException io ? io : new IOException(cause);
+        }
+    }
+
+    private static final long CLOSE_TIMEOUT_MS = 15_000;
+
+    @Override
+    public String toString() {
+        return "RaftNode[" + self.getId() + "@" + self.getAddress() + "]";
+    }
+}

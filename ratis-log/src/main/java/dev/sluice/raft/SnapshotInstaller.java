@@ -1,0 +1,405 @@
+package dev.sluice.raft;
+
+import dev.sluice.partitionstore.BatchHeader;
+import dev.sluice.partitionstore.LogSegmentInfo;
+import dev.sluice.partitionstore.NodeStore;
+import dev.sluice.partitionstore.PartitionLog;
+import dev.sluice.partitionstore.PartitionMetadataStore;
+import dev.sluice.partitionstore.PartitionState;
+import dev.sluice.partitionstore.ProducerStateEntry;
+import dev.sluice.partitionstore.ProducerStateEntry.BatchMetadata;
+import dev.sluice.partitionstore.RaftEntryRange;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings a replica that is too far behind (or brand new) up to the leader's last snapshot by copying
+ * the partition's segment files and state from the leader — Ratis's state-machine driven install.
+ *
+ * <p>The follower asks the leader, through read-only queries on the group, for a manifest (the
+ * snapshot's Raft term and index, the offset it ends at, the log start offset, leader epochs, producer
+ * state, and every segment file with the byte length below the snapshot's end) and then for the files
+ * in chunks, each carrying a CRC32C that the follower checks. Chunks land in {@code
+ * install/<topic>-<partition>/} under the data directory and are synced as they arrive, so an
+ * interrupted install resumes where it stopped. Once every file is complete, the replica's log is
+ * replaced and reopened — which checks every batch's CRC again — and Ratis continues from the index
+ * after the snapshot.
+ *
+ * <pre>
+ * manifest request  u8 version | u8 1
+ * manifest reply    u8 version | i64 term | i64 index | i64 logStartOffset | i64 endOffset
+ *                   | i32 n | n × (i32 epoch | i64 startOffset)
+ *                   | i32 n | n × producer (i64 id | i16 epoch | i64 txnFirstOffset | i64 lastTimestamp
+ *                     | i32 m | m × (i32 firstSeq | i32 lastSeq | i64 firstOffset | i64 lastOffset | i64 ts))
+ *                   | i32 n | n × (i64 baseOffset | i64 length)
+ * chunk request     u8 version | u8 2 | i64 baseOffset | i64 position | i32 length
+ * chunk reply       u8 version | i32 crc32c | bytes
+ * </pre>
+ */
+final class SnapshotInstaller {
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotInstaller.class);
+    private static final byte VERSION = 1;
+    private static final byte MANIFEST = 1;
+    private static final byte CHUNK = 2;
+
+    private final RaftNode node;
+
+    SnapshotInstaller(RaftNode node) {
+        this.node = node;
+    }
+
+    /** A segment file to copy: its first offset and how many of its bytes the snapshot covers. */
+    record FileSpec(long baseOffset, long length) {}
+
+    /** What the leader's snapshot consists of. */
+    record Manifest(
+            long term,
+            long index,
+            long logStartOffset,
+            long endOffset,
+            Map<Integer, Long> leaderEpochs,
+            List<ProducerStateEntry> producers,
+            List<FileSpec> files) {}
+
+    // ---- leader side ---------------------------------------------------------------------------------------
+
+    /** Answers a follower's query (on the leader; any replica with a snapshot can answer). */
+    static CompletableFuture<Message> serve(PartitionStateMachine stateMachine, Message request) {
+        try {
+            ByteBuffer in = request.getContent().asReadOnlyByteBuffer();
+            if (in.remaining() < 2 || in.get() != VERSION) {
+                throw new IllegalArgumentException("unknown partition query");
+            }
+            byte kind = in.get();
+            ByteString reply =
+                    switch (kind) {
+                        case MANIFEST -> encodeManifest(manifestOf(stateMachine));
+                        case CHUNK -> chunk(stateMachine, in.getLong(), in.getLong(), in.getInt());
+                        default -> throw new IllegalArgumentException("unknown partition query kind " + kind);
+                    };
+            return CompletableFuture.completedFuture(Message.valueOf(reply));
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static Manifest manifestOf(PartitionStateMachine stateMachine) throws IOException {
+        stateMachine.lock().lock();
+        try {
+            SnapshotInfo snapshot = stateMachine.getLatestSnapshot();
+            if (snapshot == null) {
+                throw new IllegalStateException(stateMachine.topicPartition() + " has no snapshot to install yet");
+            }
+            PartitionLog log = stateMachine.log();
+            PartitionMetadataStore metadata = log.metadata();
+            RaftEntryRange range = metadata.floorRaftEntry(snapshot.getIndex());
+            long end = range == null ? log.logStartOffset() : range.nextOffset();
+            Map<Integer, Long> epochs = new TreeMap<>(log.leaderEpochs().headMap(Integer.MAX_VALUE, true));
+            epochs.values().removeIf(start -> start >= end);
+            List<FileSpec> files = new ArrayList<>();
+            for (LogSegmentInfo segment : log.segments()) {
+                if (segment.baseOffset() >= end && segment.baseOffset() > log.logStartOffset()) {
+                    break;
+                }
+                long length = segment.nextOffset() <= end ? segment.sizeInBytes() : bytesBelow(segment.path(), end);
+                files.add(new FileSpec(segment.baseOffset(), length));
+            }
+            return new Manifest(
+                    snapshot.getTerm(),
+                    snapshot.getIndex(),
+                    log.logStartOffset(),
+                    end,
+                    epochs,
+                    metadata.producers(),
+                    files);
+        } finally {
+            stateMachine.lock().unlock();
+        }
+    }
+
+    /** The length of the prefix of a segment file that holds the batches below {@code endOffset}. */
+    private static long bytesBelow(Path path, long endOffset) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            ByteBuffer header = ByteBuffer.allocate(BatchHeader.HEADER_BYTES);
+            long position = 0;
+            long size = channel.size();
+            while (position + BatchHeader.HEADER_BYTES <= size) {
+                header.clear();
+                while (header.hasRemaining() && channel.read(header, position + header.position()) > 0) {
+                    // read the whole header
+                }
+                int batchSize = BatchHeader.sizeInBytes(header, 0);
+                if (batchSize <= 0 || BatchHeader.lastOffset(header, 0) >= endOffset) {
+                    break;
+                }
+                position += batchSize;
+            }
+            return position;
+        }
+    }
+
+    private static ByteString chunk(PartitionStateMachine stateMachine, long baseOffset, long position, int length)
+            throws IOException {
+        Path path = segmentPath(stateMachine.log().directory(), baseOffset);
+        if (length <= 0 || length > 64 * 1024 * 1024 || position < 0) {
+            throw new IllegalArgumentException("bad chunk request: " + length + " bytes at " + position);
+        }
+        ByteBuffer data = ByteBuffer.allocate(length);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            while (data.hasRemaining()) {
+                if (channel.read(data, position + data.position()) < 0) {
+                    throw new IOException(path + " ends before " + (position + length));
+                }
+            }
+        }
+        data.flip();
+        CRC32C crc = new CRC32C();
+        crc.update(data.duplicate());
+        ByteBuffer head = ByteBuffer.allocate(5).put(VERSION).putInt((int) crc.getValue());
+        head.flip();
+        return UnsafeByteOperations.unsafeWrap(head).concat(UnsafeByteOperations.unsafeWrap(data));
+    }
+
+    static Path segmentPath(Path partitionDir, long baseOffset) {
+        return partitionDir.resolve(String.format("%020d.log", baseOffset));
+    }
+
+    // ---- follower side ---------------------------------------------------------------------------------
+
+    /** Copies the leader's snapshot into this replica; returns the snapshot's term and index. */
+    TermIndex install(PartitionStateMachine stateMachine, TermIndex leaderFirst) {
+        TopicPartition tp = stateMachine.topicPartition();
+        long started = System.nanoTime();
+        try {
+            RaftServer.Division division = node.division(tp);
+            try (RaftClient client = RaftClient.newBuilder()
+                    .setProperties(node.properties())
+                    .setRaftGroup(division.getGroup())
+                    .setClientId(ClientId.randomId())
+                    .build()) {
+                Manifest manifest = decodeManifest(
+                        query(client, ByteBuffer.allocate(2).put(VERSION).put(MANIFEST)));
+                if (leaderFirst != null && manifest.index() + 1 < leaderFirst.getIndex()) {
+                    throw new IllegalStateException(tp + ": the leader's snapshot ends at Raft index "
+                            + manifest.index() + " but its log starts at " + leaderFirst.getIndex());
+                }
+                Path stage = node.dataDir().resolve("install").resolve(tp.topic() + "-" + tp.partition());
+                long copied = fetchFiles(client, manifest, stage);
+                stateMachine.replaceLog(() -> adopt(tp, manifest, stage));
+                deleteTree(stage);
+                LOG.info(
+                        "{}: installed the leader's snapshot at Raft index {} (offsets {}..{}, {} files, {} bytes copied) in {} ms",
+                        tp,
+                        manifest.index(),
+                        manifest.logStartOffset(),
+                        manifest.endOffset(),
+                        manifest.files().size(),
+                        copied,
+                        (System.nanoTime() - started) / 1_000_000);
+                return TermIndex.valueOf(manifest.term(), manifest.index());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(tp + ": snapshot install failed; it resumes on the next attempt", e);
+        }
+    }
+
+    private static ByteBuffer query(RaftClient client, ByteBuffer request) throws IOException {
+        request.flip();
+        RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(request)));
+        if (!reply.isSuccess()) {
+            throw new IOException("the leader refused the query: " + reply.getException());
+        }
+        return reply.getMessage().getContent().asReadOnlyByteBuffer();
+    }
+
+    /** Copies every file of the manifest into {@code stage}, keeping what an earlier attempt copied. */
+    private long fetchFiles(RaftClient client, Manifest manifest, Path stage) throws IOException {
+        Files.createDirectories(stage);
+        Set<Path> wanted = new HashSet<>();
+        manifest.files().forEach(f -> wanted.add(segmentPath(stage, f.baseOffset())));
+        try (Stream<Path> existing = Files.list(stage)) {
+            for (Path path : (Iterable<Path>) existing::iterator) {
+                if (!wanted.contains(path)) {
+                    Files.delete(path);
+                }
+            }
+        }
+        int chunkBytes = node.settings().installChunkBytes();
+        long copied = 0;
+        for (FileSpec file : manifest.files()) {
+            Path path = segmentPath(stage, file.baseOffset());
+            try (FileChannel out = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                long position = out.size();
+                if (position > file.length()) {
+                    out.truncate(file.length());
+                    position = file.length();
+                }
+                while (position < file.length()) {
+                    int length = (int) Math.min(chunkBytes, file.length() - position);
+                    ByteBuffer request = ByteBuffer.allocate(22)
+                            .put(VERSION)
+                            .put(CHUNK)
+                            .putLong(file.baseOffset())
+                            .putLong(position)
+                            .putInt(length);
+                    ByteBuffer reply = query(client, request);
+                    if (reply.remaining() != 5 + length || reply.get() != VERSION) {
+                        throw new IOException("malformed chunk of " + path.getFileName() + " at " + position);
+                    }
+                    int expected = reply.getInt();
+                    CRC32C crc = new CRC32C();
+                    crc.update(reply.duplicate());
+                    if ((int) crc.getValue() != expected) {
+                        throw new IOException("CRC mismatch in the chunk of " + path.getFileName() + " at " + position);
+                    }
+                    while (reply.hasRemaining()) {
+                        position += out.write(reply, position);
+                    }
+                    out.force(false);
+                    copied += length;
+                }
+            }
+        }
+        return copied;
+    }
+
+    /** Replaces the partition's files and metadata with the copied snapshot (its log is closed). */
+    private void adopt(TopicPartition tp, Manifest manifest, Path stage) {
+        NodeStore store = node.store();
+        Path partitionDir = NodeStore.partitionDir(store.dataDir(), tp);
+        PartitionMetadataStore metadata = store.metadata().partition(tp);
+        try {
+            Files.createDirectories(partitionDir);
+            try (Stream<Path> old = Files.list(partitionDir)) {
+                for (Path path : (Iterable<Path>) old::iterator) {
+                    Files.delete(path);
+                }
+            }
+            metadata.deleteAll();
+            for (FileSpec file : manifest.files()) {
+                Files.move(
+                        segmentPath(stage, file.baseOffset()),
+                        segmentPath(partitionDir, file.baseOffset()),
+                        StandardCopyOption.ATOMIC_MOVE);
+            }
+            manifest.leaderEpochs().forEach(metadata::putLeaderEpoch);
+            manifest.producers().forEach(metadata::putProducer);
+            metadata.putRaftEntry(new RaftEntryRange(manifest.index(), manifest.endOffset(), manifest.endOffset()));
+            metadata.saveState(new PartitionState(manifest.logStartOffset(), 0, manifest.term(), manifest.index()));
+            metadata.sync();
+        } catch (IOException e) {
+            throw new UncheckedIOException(tp + ": cannot move the installed snapshot into " + partitionDir, e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path path : (Iterable<Path>) walk.sorted((a, b) -> b.compareTo(a))::iterator) {
+                Files.delete(path);
+            }
+        }
+    }
+
+    // ---- manifest codec ------------------------------------------------------------------------------------
+
+    static ByteString encodeManifest(Manifest manifest) {
+        int size = 1
+                + 32
+                + 4
+                + manifest.leaderEpochs().size() * 12
+                + 4
+                + 4
+                + manifest.files().size() * 16;
+        for (ProducerStateEntry producer : manifest.producers()) {
+            size += 8 + 2 + 8 + 8 + 4 + producer.batches().size() * 32;
+        }
+        ByteBuffer out = ByteBuffer.allocate(size)
+                .put(VERSION)
+                .putLong(manifest.term())
+                .putLong(manifest.index())
+                .putLong(manifest.logStartOffset())
+                .putLong(manifest.endOffset());
+        out.putInt(manifest.leaderEpochs().size());
+        manifest.leaderEpochs().forEach((epoch, start) -> out.putInt(epoch).putLong(start));
+        out.putInt(manifest.producers().size());
+        for (ProducerStateEntry producer : manifest.producers()) {
+            out.putLong(producer.producerId())
+                    .putShort(producer.producerEpoch())
+                    .putLong(producer.currentTxnFirstOffset())
+                    .putLong(producer.lastTimestampMs())
+                    .putInt(producer.batches().size());
+            for (BatchMetadata batch : producer.batches()) {
+                out.putInt(batch.firstSequence())
+                        .putInt(batch.lastSequence())
+                        .putLong(batch.firstOffset())
+                        .putLong(batch.lastOffset())
+                        .putLong(batch.timestampMs());
+            }
+        }
+        out.putInt(manifest.files().size());
+        manifest.files().forEach(f -> out.putLong(f.baseOffset()).putLong(f.length()));
+        out.flip();
+        return UnsafeByteOperations.unsafeWrap(out);
+    }
+
+    static Manifest decodeManifest(ByteBuffer in) {
+        if (in.get() != VERSION) {
+            throw new IllegalStateException("unknown snapshot manifest version");
+        }
+        long term = in.getLong();
+        long index = in.getLong();
+        long logStart = in.getLong();
+        long end = in.getLong();
+        Map<Integer, Long> epochs = new TreeMap<>();
+        for (int i = in.getInt(); i > 0; i--) {
+            epochs.put(in.getInt(), in.getLong());
+        }
+        List<ProducerStateEntry> producers = new ArrayList<>();
+        for (int i = in.getInt(); i > 0; i--) {
+            long id = in.getLong();
+            short epoch = in.getShort();
+            long txnFirst = in.getLong();
+            long lastTimestamp = in.getLong();
+            List<BatchMetadata> batches = new ArrayList<>();
+            for (int j = in.getInt(); j > 0; j--) {
+                batches.add(new BatchMetadata(in.getInt(), in.getInt(), in.getLong(), in.getLong(), in.getLong()));
+            }
+            producers.add(new ProducerStateEntry(id, epoch, batches, txnFirst, lastTimestamp));
+        }
+        List<FileSpec> files = new ArrayList<>();
+        for (int i = in.getInt(); i > 0; i--) {
+            files.add(new FileSpec(in.getLong(), in.getLong()));
+        }
+        return new Manifest(term, index, logStart, end, epochs, producers, files);
+    }
+}
