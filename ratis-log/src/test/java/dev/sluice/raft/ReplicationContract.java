@@ -23,12 +23,14 @@ import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every transport must provide: three (or four) real nodes on 127.0.0.1 replicating a partition.
  * Each transport runs the same tests through a subclass.
  */
+@Timeout(value = 150, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 abstract class ReplicationContract {
     static final Duration TIMEOUT = Duration.ofSeconds(30);
     static final TopicPartition TP = new TopicPartition("orders", 0);

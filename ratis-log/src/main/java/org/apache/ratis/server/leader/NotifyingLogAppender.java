@@ -39,17 +39,25 @@ public final class NotifyingLogAppender extends LogAppenderDefault {
             try {
                 InstallSnapshotReplyProto reply =
                         getServerRpc().installSnapshot(newInstallSnapshotNotificationRequest(first));
+                getFollower().updateLastRpcResponseTime();
                 switch (reply.getResult()) {
                     case SNAPSHOT_INSTALLED, ALREADY_INSTALLED -> {
-                        getFollower().setSnapshotIndex(reply.getSnapshotIndex());
-                        LOG.debug("{}: follower installed a snapshot at {}", this, reply.getSnapshotIndex());
+                        long index = reply.getSnapshotIndex();
+                        getFollower().setSnapshotIndex(index);
+                        getFollower().setAttemptedToInstallSnapshot();
+                        getLeaderState().onFollowerCommitIndex(getFollower(), index);
+                        LOG.debug("{}: follower installed a snapshot at {}", this, index);
                         return null;
                     }
                     case NOT_LEADER -> {
                         onFollowerTerm(reply.getTerm());
                         return null;
                     }
-                    default -> TimeUnit.MILLISECONDS.sleep(POLL_MS); // in progress, or not yet possible
+                    case SUCCESS, SNAPSHOT_UNAVAILABLE -> {
+                        getFollower().setAttemptedToInstallSnapshot();
+                        TimeUnit.MILLISECONDS.sleep(POLL_MS);
+                    }
+                    default -> TimeUnit.MILLISECONDS.sleep(POLL_MS); // in progress
                 }
             } catch (IOException e) {
                 LOG.debug("{}: snapshot notice failed: {}", this, e.toString());
