@@ -517,6 +517,10 @@ public final class RaftNode implements AutoCloseable {
         return dataDir;
     }
 
+    SnapshotInstaller installer() {
+        return installer;
+    }
+
     RaftSettings settings() {
         return settings;
     }

@@ -70,6 +70,10 @@ final class SnapshotInstaller {
     private static final byte CHUNK = 2;
 
     private final RaftNode node;
+    private volatile InstallStats lastInstall;
+
+    /** What the last completed install on this node copied; for operators and tests. */
+    record InstallStats(TopicPartition tp, long index, long totalBytes, long copiedBytes) {}
 
     SnapshotInstaller(RaftNode node) {
         this.node = node;
@@ -87,6 +91,10 @@ final class SnapshotInstaller {
             Map<Integer, Long> leaderEpochs,
             List<ProducerStateEntry> producers,
             List<FileSpec> files) {}
+
+    InstallStats lastInstall() {
+        return lastInstall;
+    }
 
     // ---- leader side ---------------------------------------------------------------------------------------
 
@@ -214,6 +222,9 @@ final class SnapshotInstaller {
                 long copied = fetchFiles(client, manifest, stage);
                 stateMachine.replaceLog(() -> adopt(tp, manifest, stage));
                 deleteTree(stage);
+                long total =
+                        manifest.files().stream().mapToLong(FileSpec::length).sum();
+                lastInstall = new InstallStats(tp, manifest.index(), total, copied);
                 LOG.info(
                         "{}: installed the leader's snapshot at Raft index {} (offsets {}..{}, {} files, {} bytes copied) in {} ms",
                         tp,
