@@ -1,6 +1,7 @@
 package dev.sluice.tools;
 
 import dev.sluice.partitionstore.LogConfig;
+import dev.sluice.raft.RaftSettings;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -35,6 +36,10 @@ final class ConfigDocsCommand implements Callable<Integer> {
         out.append("## Topic (log) settings\n\n");
         out.append("Per-partition log settings, with Kafka's topic-config names.\n\n");
         table(out, LogConfig.CONFIG_DEF);
+        out.append("## Node Raft settings\n\n");
+        out.append(
+                "How a node's Raft server hosts and replicates its partition groups (one Ratis server per node).\n\n");
+        table(out, RaftSettings.CONFIG_DEF);
         return out.toString();
     }
 
