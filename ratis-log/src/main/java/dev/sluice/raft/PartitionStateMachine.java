@@ -107,6 +107,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private ProducerStates applied = new ProducerStates();
 
     private long lastWrittenIndex = -1;
+    /** The highest Raft index with recorded offsets; a write above it cannot overlap earlier ones. */
+    private long lastRecordedIndex = Long.MAX_VALUE;
+
     private long lastFlushedIndex = -1;
     private ByteBuffer scratch = ByteBuffer.allocate(64 * 1024);
 
@@ -158,6 +161,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
                     + "; the partition's files are damaged — remove the replica and let it catch up");
         }
         log = opened;
+        RaftEntryRange last = metadata.floorRaftEntry(Long.MAX_VALUE);
+        lastRecordedIndex = last == null ? -1 : last.raftIndex();
         highWatermark = appliedEnd;
         written = replayProducers(applied, appliedEnd, opened.logEndOffset());
     }
@@ -265,34 +270,29 @@ public final class PartitionStateMachine extends BaseStateMachine {
      */
     private AppendOutcome writeEntry(long index, long term, EntryCodec.Header header, ByteString records) {
         PartitionLog current = log;
-        PartitionMetadataStore metadata = current.metadata();
         discardFrom(index);
         long end = current.logEndOffset();
         if (records.isEmpty()) {
             // The leader had decided this entry writes nothing (see read()); so do we.
-            metadata.putRaftEntry(new RaftEntryRange(index, end, end));
-            lastWrittenIndex = index;
+            record(new RaftEntryRange(index, end, end));
             return AppendOutcome.error(Errors.UNKNOWN_SERVER_ERROR, "entry " + index + " wrote nothing");
         }
         ByteBuffer buffer = copy(records);
         AppendOutcome verdict = checkProducers(buffer);
         if (verdict != null) {
-            metadata.putRaftEntry(new RaftEntryRange(index, end, end));
-            lastWrittenIndex = index;
+            record(new RaftEntryRange(index, end, end));
             return verdict;
         }
         AppendResult result = current.append(buffer, epochOf(term), header.origin(), header.appendTimeMs());
         if (!result.succeeded()) {
-            metadata.putRaftEntry(new RaftEntryRange(index, end, end));
-            lastWrittenIndex = index;
+            record(new RaftEntryRange(index, end, end));
             return AppendOutcome.error(result.error(), result.errorMessage());
         }
         buffer.rewind();
         for (MutableRecordBatch batch : MemoryRecords.readableRecords(buffer).batches()) {
             written.update(ProducerStates.BatchInfo.of(batch), batch.baseOffset(), batch.lastOffset());
         }
-        metadata.putRaftEntry(new RaftEntryRange(index, result.firstOffset(), result.lastOffset() + 1));
-        lastWrittenIndex = index;
+        record(new RaftEntryRange(index, result.firstOffset(), result.lastOffset() + 1));
         return new AppendOutcome(
                 Errors.NONE,
                 null,
@@ -300,6 +300,12 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 result.lastOffset(),
                 result.logAppendTimeMs(),
                 current.logStartOffset());
+    }
+
+    private void record(RaftEntryRange range) {
+        log.metadata().putRaftEntry(range);
+        lastWrittenIndex = range.raftIndex();
+        lastRecordedIndex = range.raftIndex();
     }
 
     /** Null when every batch may be appended, else the answer for the whole entry. */
@@ -354,6 +360,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
      * partition log holds entries the Raft log lost from its write buffer and the index is being reused.
      */
     private void discardFrom(long index) {
+        if (index > lastRecordedIndex) {
+            return; // the common case: a new entry after every recorded one
+        }
         PartitionMetadataStore metadata = log.metadata();
         RaftEntryRange first = metadata.ceilingRaftEntry(index);
         if (first == null) {
@@ -369,6 +378,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
         outcomes.keySet().removeIf(i -> i >= index);
         written = replayProducers(applied, highWatermark, log.logEndOffset());
         lastWrittenIndex = Math.min(lastWrittenIndex, index - 1);
+        lastRecordedIndex = index - 1;
     }
 
     /** The producer state after the batches in {@code [from, to)} are added to {@code base}. */
@@ -674,6 +684,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
     /** The partition's log; read it freely, write it only through Raft. */
     public PartitionLog log() {
         return log;
+    }
+
+    /**
+     * The offset below which no transaction is open: the high watermark until transactions exist (the
+     * transactions issue keeps it from the producers' open transactions and the control batches).
+     */
+    public long lastStableOffset() {
+        return highWatermark;
     }
 
     /** The offset after the last record whose Raft entry is committed and applied on this replica. */

@@ -111,7 +111,8 @@ abstract class ReplicationContract {
         RaftNode second = cluster.awaitLeader(TP, TIMEOUT);
         long electionMs = (System.nanoTime() - killedAt) / 1_000_000;
         assertThat(second.id()).isNotEqualTo(killed);
-        assertThat(electionMs).as("new leader elected").isLessThan(TIMEOUT.toMillis());
+        // "Within a few election timeouts" (400-800 ms here); generous, as the machine may be busy.
+        assertThat(electionMs).as("new leader elected after %d ms", electionMs).isLessThan(10 * 800);
 
         // The client retries whatever it has not seen acknowledged, with the same sequence numbers.
         for (int retry : inFlight) {
