@@ -406,6 +406,25 @@ public final class RaftNode implements AutoCloseable {
         leaderListeners.add(Objects.requireNonNull(listener));
     }
 
+    /**
+     * Changes the replicas of a partition group (a Raft membership change), through this node, which must
+     * be a current replica. A new replica's node must have added the partition first (it starts empty
+     * and catches up, by snapshot install if needed); returns once the new configuration is committed.
+     */
+    public void changeReplicas(TopicPartition tp, List<RaftPeer> replicas) throws IOException {
+        RaftServer.Division division = division(tp);
+        try (var client = org.apache.ratis.client.RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(division.getGroup())
+                .setClientId(ClientId.randomId())
+                .build()) {
+            RaftClientReply reply = client.admin().setConfiguration(replicas);
+            if (!reply.isSuccess()) {
+                throw new IOException("cannot change the replicas of " + tp + ": " + reply.getException());
+            }
+        }
+    }
+
     /** Asks the group to move leadership to {@code target} (a replica); waits up to {@code timeoutMs}. */
     public boolean transferLeadership(TopicPartition tp, String target, long timeoutMs) throws IOException {
         RaftServer.Division division = division(tp);

@@ -18,9 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.RecordBatch;
-import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -206,21 +203,7 @@ abstract class ReplicationContract {
         });
 
         cluster.start("n4");
-        cluster.node("n4")
-                .addPartition(
-                        TP,
-                        cluster.peers("n1", "n2", "n3", "n4"),
-                        LogConfig.parse(Map.of(LogConfig.SEGMENT_BYTES, "8192")));
-        try (RaftClient client = RaftClient.newBuilder()
-                .setProperties(leader.properties())
-                .setRaftGroup(RaftNode.groupOf(TP, cluster.peers("n1", "n2", "n3")))
-                .setClientId(ClientId.randomId())
-                .build()) {
-            RaftClientReply reply = client.admin().setConfiguration(cluster.peers("n1", "n2", "n3", "n4"));
-            assertThat(reply.isSuccess())
-                    .as("reconfiguration: %s", reply.getException())
-                    .isTrue();
-        }
+        cluster.addReplica(TP, "n4", "n1", "n2", "n3");
         String[] all = {"n1", "n2", "n3", "n4"};
         assertThat(cluster.awaitConverged(TP, TIMEOUT, all)).isEqualTo(1600);
         assertThat(cluster.segmentDifferences(TP, all)).isEmpty();

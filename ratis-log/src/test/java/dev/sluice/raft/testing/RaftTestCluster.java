@@ -117,6 +117,15 @@ public final class RaftTestCluster implements AutoCloseable {
         }
     }
 
+    /** Adds the (running) node {@code newId} as a replica of a group whose replicas are {@code current}. */
+    public void addReplica(TopicPartition tp, String newId, String... current) throws IOException {
+        List<String> all = new ArrayList<>(List.of(current));
+        all.add(newId);
+        List<RaftPeer> replicas = peers(all.toArray(new String[0]));
+        node(newId).addPartition(tp, replicas, logConfig);
+        node(current[0]).changeReplicas(tp, replicas);
+    }
+
     /** Waits until a running node leads the partition and can take writes; returns it. */
     public RaftNode awaitLeader(TopicPartition tp, Duration timeout) {
         RaftNode[] found = new RaftNode[1];
