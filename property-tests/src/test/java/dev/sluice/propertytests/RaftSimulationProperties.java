@@ -1,0 +1,148 @@
+package dev.sluice.propertytests;
+
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.EdgeCasesMode;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.ShrinkingMode;
+import net.jqwik.api.Tuple;
+
+/**
+ * A seeded simulation of one partition replicated by 3 and by 5 real {@code RaftNode}s on 127.0.0.1,
+ * talking through the fault-injecting transport. jqwik generates the fault injector's seed, whether the
+ * replicas snapshot (and so purge their Raft logs) often, and 12 to 25 {@link Step steps}: idempotent
+ * appends through whichever node leads, appends whose leader is stopped or cut off while they are in flight,
+ * isolating a node, one-way cuts, lossy/slow/duplicating/reordering links, healing, stopping a node and
+ * restarting it. The invariants of {@link ReplicaInvariants} are
+ * checked after every step; at the end every fault is healed, stopped nodes restart, unacknowledged
+ * batches are retried until acknowledged and the replicas must converge to byte-identical segments
+ * holding every acknowledged batch exactly once, at its acknowledged offset.
+ *
+ * <p>The fault-injector seed is part of every failure message (and jqwik prints its own seed, which
+ * regenerates the same scenario). The seed fixes the steps and each link's sequence of drop/delay/
+ * duplicate draws, not thread timing: a replay meets the same faults, usually in the same places.
+ *
+ * <p>Steps never take down more than a minority: a step that would leave no set of a majority of running,
+ * mutually connected nodes is skipped (and says so in the trace). Shrinking is off: one try takes tens of
+ * seconds, so reduce a failure by hand from its trace.
+ */
+class RaftSimulationProperties {
+    private static final int MIN_STEPS = 12;
+    private static final int MAX_STEPS = 40;
+
+    @Property(tries = 25, edgeCases = EdgeCasesMode.NONE, shrinking = ShrinkingMode.OFF)
+    void threeReplicasKeepEveryCommittedBatchAndAgreeUnderFaults(@ForAll("threeReplicas") Scenario scenario) {
+        RaftSimulation.run(scenario);
+    }
+
+    @Property(tries = 15, edgeCases = EdgeCasesMode.NONE, shrinking = ShrinkingMode.OFF)
+    void fiveReplicasKeepEveryCommittedBatchAndAgreeUnderFaults(@ForAll("fiveReplicas") Scenario scenario) {
+        RaftSimulation.run(scenario);
+    }
+
+    // ---- scenarios ------------------------------------------------------------------------------------
+
+    /**
+     * One simulation.
+     *
+     * @param replicas how many nodes replicate the partition
+     * @param faultSeed the fault injector's seed
+     * @param frequentSnapshots whether replicas snapshot every few entries, so that Ratis purges its log
+     *     and a lagging replica catches up by copying the leader's segments
+     * @param steps what happens, in order
+     */
+    record Scenario(int replicas, long faultSeed, boolean frequentSnapshots, List<Step> steps) {}
+
+    /**
+     * One event. A node is given as an index into the replicas; the index {@code replicas} means "the
+     * current leader" (or the first running node when there is none).
+     */
+    sealed interface Step {}
+
+    /** Appends {@code batches} batches of {@code records} records each, from one of two producers. */
+    record Append(int producer, int batches, int records) implements Step {}
+
+    /**
+     * Sends a batch of {@code records} records to the leader and, without waiting for the answer, stops
+     * the leader or cuts it off (and sends it two batches without producer id, which it appends but cannot
+     * commit); then retries the batch until acknowledged, as a producer would.
+     */
+    record AppendAcrossLeaderLoss(int producer, int records, boolean stopLeader) implements Step {}
+
+    /** Cuts every link into and out of the node. */
+    record Isolate(int node) implements Step {}
+
+    /** Cuts the link {@code from -> to} in that direction only. */
+    record CutOneWay(int from, int to) implements Step {}
+
+    /** Removes every cut and isolation (probabilistic link faults stay). */
+    record HealAll() implements Step {}
+
+    /** Makes the link {@code from -> to} lossy, slow, duplicating and reordering. */
+    record AddLinkFaults(int from, int to, int dropPercent, int delayMaxMs, int duplicatePercent, int reorderPercent)
+            implements Step {}
+
+    /** Removes every link's probabilistic faults. */
+    record ClearLinkFaults() implements Step {}
+
+    /** Stops a node (a clean shutdown). */
+    record Stop(int node) implements Step {}
+
+    /** Restarts the node that has been stopped longest, if any. */
+    record Restart() implements Step {}
+
+    @Provide
+    Arbitrary<Scenario> threeReplicas() {
+        return scenarios(3);
+    }
+
+    @Provide
+    Arbitrary<Scenario> fiveReplicas() {
+        return scenarios(5);
+    }
+
+    private static Arbitrary<Scenario> scenarios(int replicas) {
+        Arbitrary<Integer> node = Arbitraries.integers().between(0, replicas); // replicas = the leader
+        Arbitrary<Integer> leaderOrNode = Arbitraries.frequencyOf(
+                Tuple.of(1, Arbitraries.just(replicas)),
+                Tuple.of(1, Arbitraries.integers().between(0, replicas - 1)));
+        Arbitrary<Step> append = Combinators.combine(
+                        Arbitraries.integers().between(0, 1),
+                        Arbitraries.integers().between(1, 4),
+                        Arbitraries.integers().between(1, 3))
+                .as(Append::new);
+        Arbitrary<Step> linkFaults = Combinators.combine(
+                        node,
+                        node,
+                        Arbitraries.integers().between(0, 30),
+                        Arbitraries.integers().between(0, 40),
+                        Arbitraries.integers().between(0, 30),
+                        Arbitraries.integers().between(0, 30))
+                .as(AddLinkFaults::new);
+        Arbitrary<Step> step = Arbitraries.frequencyOf(
+                Tuple.of(36, append),
+                Tuple.of(
+                        8,
+                        Combinators.combine(
+                                        Arbitraries.integers().between(0, 1),
+                                        Arbitraries.integers().between(1, 3),
+                                        Arbitraries.of(false, true))
+                                .as(AppendAcrossLeaderLoss::new)),
+                Tuple.of(8, leaderOrNode.map(Isolate::new)),
+                Tuple.of(6, Combinators.combine(node, node).as(CutOneWay::new)),
+                Tuple.of(10, Arbitraries.<Step>just(new HealAll())),
+                Tuple.of(8, linkFaults),
+                Tuple.of(4, Arbitraries.<Step>just(new ClearLinkFaults())),
+                Tuple.of(6, leaderOrNode.map(Stop::new)),
+                Tuple.of(7, Arbitraries.<Step>just(new Restart())));
+        return Combinators.combine(
+                        Arbitraries.longs(),
+                        Arbitraries.of(false, true),
+                        step.list().ofMinSize(MIN_STEPS).ofMaxSize(MAX_STEPS))
+                .as((seed, frequentSnapshots, steps) -> new Scenario(replicas, seed, frequentSnapshots, steps));
+    }
+}
