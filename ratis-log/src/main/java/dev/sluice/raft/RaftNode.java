@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
@@ -402,6 +403,15 @@ public final class RaftNode implements AutoCloseable {
         return result;
     }
 
+    /** A client of the partition's group as this node knows it (its current peers); close it after use. */
+    RaftClient groupClient(TopicPartition tp) throws IOException {
+        return RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(division(tp).getGroup())
+                .setClientId(ClientId.randomId())
+                .build();
+    }
+
     public void addLeaderListener(LeaderListener listener) {
         leaderListeners.add(Objects.requireNonNull(listener));
     }
@@ -412,12 +422,7 @@ public final class RaftNode implements AutoCloseable {
      * and catches up, by snapshot install if needed); returns once the new configuration is committed.
      */
     public void changeReplicas(TopicPartition tp, List<RaftPeer> replicas) throws IOException {
-        RaftServer.Division division = division(tp);
-        try (var client = org.apache.ratis.client.RaftClient.newBuilder()
-                .setProperties(properties)
-                .setRaftGroup(division.getGroup())
-                .setClientId(ClientId.randomId())
-                .build()) {
+        try (RaftClient client = groupClient(tp)) {
             RaftClientReply reply = client.admin().setConfiguration(replicas);
             if (!reply.isSuccess()) {
                 throw new IOException("cannot change the replicas of " + tp + ": " + reply.getException());
@@ -427,12 +432,7 @@ public final class RaftNode implements AutoCloseable {
 
     /** Asks the group to move leadership to {@code target} (a replica); waits up to {@code timeoutMs}. */
     public boolean transferLeadership(TopicPartition tp, String target, long timeoutMs) throws IOException {
-        RaftServer.Division division = division(tp);
-        try (var client = org.apache.ratis.client.RaftClient.newBuilder()
-                .setProperties(properties)
-                .setRaftGroup(division.getGroup())
-                .setClientId(ClientId.randomId())
-                .build()) {
+        try (RaftClient client = groupClient(tp)) {
             return client.admin()
                     .transferLeadership(RaftPeerId.valueOf(target), timeoutMs)
                     .isSuccess();

@@ -28,10 +28,8 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -206,12 +204,7 @@ final class SnapshotInstaller {
         TopicPartition tp = stateMachine.topicPartition();
         long started = System.nanoTime();
         try {
-            RaftServer.Division division = node.division(tp);
-            try (RaftClient client = RaftClient.newBuilder()
-                    .setProperties(node.properties())
-                    .setRaftGroup(division.getGroup())
-                    .setClientId(ClientId.randomId())
-                    .build()) {
+            try (RaftClient client = node.groupClient(tp)) {
                 Manifest manifest = decodeManifest(
                         query(client, ByteBuffer.allocate(2).put(VERSION).put(MANIFEST)));
                 if (leaderFirst != null && manifest.index() + 1 < leaderFirst.getIndex()) {
