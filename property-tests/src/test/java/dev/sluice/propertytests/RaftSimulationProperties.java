@@ -32,14 +32,14 @@ import net.jqwik.api.Tuple;
  */
 class RaftSimulationProperties {
     private static final int MIN_STEPS = 12;
-    private static final int MAX_STEPS = 40;
+    private static final int MAX_STEPS = 25;
 
-    @Property(tries = 25, edgeCases = EdgeCasesMode.NONE, shrinking = ShrinkingMode.OFF)
+    @Property(tries = 5, edgeCases = EdgeCasesMode.NONE, shrinking = ShrinkingMode.OFF)
     void threeReplicasKeepEveryCommittedBatchAndAgreeUnderFaults(@ForAll("threeReplicas") Scenario scenario) {
         RaftSimulation.run(scenario);
     }
 
-    @Property(tries = 15, edgeCases = EdgeCasesMode.NONE, shrinking = ShrinkingMode.OFF)
+    @Property(tries = 3, edgeCases = EdgeCasesMode.NONE, shrinking = ShrinkingMode.OFF)
     void fiveReplicasKeepEveryCommittedBatchAndAgreeUnderFaults(@ForAll("fiveReplicas") Scenario scenario) {
         RaftSimulation.run(scenario);
     }

@@ -478,8 +478,13 @@ public final class PartitionStateMachine extends BaseStateMachine {
             }
             RaftEntryRange range = log.metadata().floorRaftEntry(index);
             if (range == null || range.raftIndex() != index) {
-                throw new IllegalStateException(
-                        tp + ": Raft entry " + index + " was committed but never written to" + " the partition log");
+                // Ratis calls write() only for entries that carry data; an entry the leader had decided
+                // writes nothing reaches a lagging follower with no data (see read()), so it wrote nothing
+                // here either. Record it where it sits in the log, after the previous entry's offsets.
+                long at = range == null ? log.logStartOffset() : range.nextOffset();
+                range = new RaftEntryRange(index, at, at);
+                log.metadata().putRaftEntry(range);
+                lastRecordedIndex = Math.max(lastRecordedIndex, index);
             }
             if (!range.isEmpty()) {
                 applied = replayProducersInto(applied, range);
