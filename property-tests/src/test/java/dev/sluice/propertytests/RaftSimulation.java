@@ -194,6 +194,22 @@ final class RaftSimulation {
         if (step instanceof AppendAcrossLeaderLoss across) {
             return appendAcrossLeaderLoss(producers.get(across.producer()), across.records(), across.stopLeader());
         }
+        if (step instanceof Stop stop) {
+            return stop(node(stop.node()));
+        }
+        if (step instanceof Restart) {
+            if (stopped.isEmpty()) {
+                return "nothing stopped";
+            }
+            String node = stopped.removeFirst();
+            cluster.start(node);
+            invariants.newIncarnation(node);
+            return "restarted " + node;
+        }
+        return applyNetworkFault(step);
+    }
+
+    private String applyNetworkFault(Step step) {
         if (step instanceof Isolate isolate) {
             String node = node(isolate.node());
             return ifAvailable("isolate " + node, () -> isolated.add(node), () -> isolated.remove(node), () -> {
@@ -236,18 +252,6 @@ final class RaftSimulation {
         if (step instanceof ClearLinkFaults) {
             injector.clearFaults();
             return "link faults cleared";
-        }
-        if (step instanceof Stop stop) {
-            return stop(node(stop.node()));
-        }
-        if (step instanceof Restart) {
-            if (stopped.isEmpty()) {
-                return "nothing stopped";
-            }
-            String node = stopped.removeFirst();
-            cluster.start(node);
-            invariants.newIncarnation(node);
-            return "restarted " + node;
         }
         throw new IllegalArgumentException("unknown step " + step);
     }
@@ -511,7 +515,12 @@ final class RaftSimulation {
                     .isNull();
         }
         String[] all = ids.toArray(new String[0]);
-        long end = cluster.awaitConverged(TP, CONVERGE_TIMEOUT, all);
+        long end;
+        try {
+            end = cluster.awaitConverged(TP, CONVERGE_TIMEOUT, all);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; replicas: " + statuses(), e);
+        }
         checkInvariants();
         assertThat(end)
                 .as("the converged high watermark keeps everything ever committed")
@@ -585,6 +594,19 @@ final class RaftSimulation {
     }
 
     // ---- plumbing ---------------------------------------------------------------------------------------
+
+    private String statuses() {
+        List<String> result = new ArrayList<>();
+        for (RaftNode node : cluster.nodes()) {
+            ReplicaStatus status = node.status(TP);
+            result.add(
+                    status == null
+                            ? node.id() + " (no replica)"
+                            : node.id() + " leader " + status.leader() + "@" + status.leaderEpoch() + " highWatermark "
+                                    + status.highWatermark() + " logEndOffset " + status.logEndOffset());
+        }
+        return String.join(", ", result);
+    }
 
     private static void pause() {
         try {

@@ -1,15 +1,28 @@
 package dev.sluice.propertytests;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.partitionstore.LogConfig;
+import dev.sluice.partitionstore.testing.Batches;
+import dev.sluice.raft.RaftNode;
+import dev.sluice.raft.testing.RaftTestCluster;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.EdgeCasesMode;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.ShrinkingMode;
 import net.jqwik.api.Tuple;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.Errors;
 
 /**
  * A seeded simulation of one partition replicated by 3 and by 5 real {@code RaftNode}s on 127.0.0.1,
@@ -25,6 +38,8 @@ import net.jqwik.api.Tuple;
  * <p>The fault-injector seed is part of every failure message (and jqwik prints its own seed, which
  * regenerates the same scenario). The seed fixes the steps and each link's sequence of drop/delay/
  * duplicate draws, not thread timing: a replay meets the same faults, usually in the same places.
+ *
+ * <p>What it found is reduced to examples below, each naming the seed that found it.
  *
  * <p>Steps never take down more than a minority: a step that would leave no set of a majority of running,
  * mutually connected nodes is skipped (and says so in the trace). Shrinking is off: one try takes tens of
@@ -42,6 +57,67 @@ class RaftSimulationProperties {
     @Property(tries = 3, edgeCases = EdgeCasesMode.NONE, shrinking = ShrinkingMode.OFF)
     void fiveReplicasKeepEveryCommittedBatchAndAgreeUnderFaults(@ForAll("fiveReplicas") Scenario scenario) {
         RaftSimulation.run(scenario);
+    }
+
+    // ---- minimal reproductions of what the simulation found -------------------------------------------
+
+    /**
+     * A replica that was down while an entry wrote nothing (here a retried batch answered as a duplicate; a
+     * rejected batch is the same) can never catch up once the leader has to read that entry back from its
+     * state machine instead of its Raft log cache, and no snapshot lets the replica skip it. Each term
+     * starts a Raft log segment and only two closed segments stay cached (after a restart none is), so four
+     * leader changes are enough. {@code PartitionStateMachine.read} answers the entry with an empty {@code
+     * ByteString}; Ratis 3.3's {@code RaftLogBase.EntryWithDataImpl.getEntry} rejects empty state-machine
+     * data ("State machine data not set for (t:1, i:3)", a {@code RaftLogIOException}), so the leader's
+     * appender retries that entry in a tight loop, logging an error each time, and the replica never
+     * passes it. With snapshots on, a purged leader log sometimes lets the replica install a snapshot
+     * instead, which hides the bug. Found by the 5-replica simulation with fault seed -34168346 (40
+     * steps), where it also kept the partition without a ready leader for 30 seconds: the stuck replica
+     * was needed for a majority.
+     */
+    @Example
+    void aReplicaCatchesUpPastAnEntryThatWroteNothingAfterLeaderChanges() throws IOException {
+        TopicPartition tp = new TopicPartition("repro", 0);
+        Duration timeout = Duration.ofSeconds(20);
+        Path root = TempDirs.create("sluice-raft-repro-");
+        try (RaftTestCluster cluster = new RaftTestCluster(
+                root,
+                RaftTestCluster.fastElections("netty"),
+                LogConfig.parse(Map.of(LogConfig.SEGMENT_BYTES, "8192")))) {
+            cluster.startAll("n1", "n2", "n3");
+            cluster.createPartition(tp, "n1", "n2", "n3");
+            cluster.awaitLeader(tp, timeout);
+            cluster.stop("n3");
+            assertThat(cluster.append(tp, Batches.idempotent(1, (short) 0, 0, 2, 1), timeout)
+                            .firstOffset())
+                    .isZero();
+            assertThat(cluster.append(tp, Batches.idempotent(1, (short) 0, 0, 2, 1), timeout)
+                            .firstOffset())
+                    .as("the retry is answered as a duplicate; its Raft entry writes nothing")
+                    .isZero();
+            for (int sequence = 2; sequence < 10; sequence += 2) {
+                long term = cluster.awaitLeader(tp, timeout).status(tp).leaderEpoch();
+                RaftTestCluster.await(timeout, "a leader after term " + term, () -> {
+                    RaftNode leader = cluster.awaitLeader(tp, timeout);
+                    if (leader.status(tp).leaderEpoch() > term) {
+                        return true;
+                    }
+                    try {
+                        leader.transferLeadership(tp, leader.id().equals("n1") ? "n2" : "n1", 2_000);
+                    } catch (IOException e) {
+                        // not moved yet: asked again on the next poll
+                    }
+                    return false;
+                });
+                assertThat(cluster.append(tp, Batches.idempotent(1, (short) 0, sequence, 2, 1), timeout)
+                                .error())
+                        .isEqualTo(Errors.NONE);
+            }
+            cluster.start("n3");
+            assertThat(cluster.awaitConverged(tp, timeout, "n1", "n2", "n3")).isEqualTo(10);
+        } finally {
+            TempDirs.delete(root);
+        }
     }
 
     // ---- scenarios ------------------------------------------------------------------------------------

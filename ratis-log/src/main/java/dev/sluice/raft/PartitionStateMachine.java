@@ -90,6 +90,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
         CompletableFuture<TermIndex> installSnapshot(PartitionStateMachine stateMachine, TermIndex leaderFirst);
     }
 
+    /** What {@link #read} sends for an entry that wrote nothing; no record batch is one byte long. */
+    private static final ByteString WROTE_NOTHING = ByteString.copyFrom(new byte[] {0});
+
     private final TopicPartition tp;
     private final Host host;
     private final boolean singleWrite;
@@ -272,7 +275,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
         PartitionLog current = log;
         discardFrom(index);
         long end = current.logEndOffset();
-        if (records.isEmpty()) {
+        if (records.isEmpty() || records.equals(WROTE_NOTHING)) {
             // The leader had decided this entry writes nothing (see read()); so do we.
             record(new RaftEntryRange(index, end, end));
             return AppendOutcome.error(Errors.UNKNOWN_SERVER_ERROR, "entry " + index + " wrote nothing");
@@ -441,7 +444,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
                     new IllegalStateException(tp + ": no offsets recorded for Raft entry " + entry.getIndex()));
         }
         if (range.isEmpty()) {
-            return CompletableFuture.completedFuture(ByteString.EMPTY);
+            // Ratis refuses empty data for an entry that had data, so a marker stands for "writes nothing".
+            return CompletableFuture.completedFuture(WROTE_NOTHING);
         }
         LogReadResult read = log.read(range.firstOffset(), Integer.MAX_VALUE, range.nextOffset());
         if (read.error() != Errors.NONE || read.sizeInBytes() == 0) {
