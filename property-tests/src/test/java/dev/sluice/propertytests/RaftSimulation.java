@@ -519,7 +519,7 @@ final class RaftSimulation {
         try {
             end = cluster.awaitConverged(TP, CONVERGE_TIMEOUT, all);
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; replicas: " + statuses(), e);
+            throw new AssertionError(e.getMessage() + "; replicas: " + statuses() + installThreads(), e);
         }
         checkInvariants();
         assertThat(end)
@@ -534,6 +534,24 @@ final class RaftSimulation {
             checkExactlyOnce(view);
         }
         checkAbandonedAnswers();
+    }
+
+    /** Where the snapshot-install threads are, for a failure to converge (a stuck install is one cause). */
+    private static String installThreads() {
+        StringBuilder out = new StringBuilder();
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            if (thread.getName().startsWith("sluice-raft-install")) {
+                out.append("\n")
+                        .append(thread.getName())
+                        .append(" (")
+                        .append(thread.getState())
+                        .append(')');
+                for (int i = 0; i < Math.min(stack.length, 25); i++) {
+                    out.append("\n    at ").append(stack[i]);
+                }
+            }
+        });
+        return out.toString();
     }
 
     /** An answer the client no longer waited for is still an acknowledgement: it must name the same offsets. */

@@ -87,7 +87,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
         void leaderChanged(TopicPartition tp, RaftPeerId newLeader, long term);
 
         /** Fetches the leader's snapshot into this replica's log; see {@link SnapshotInstaller}. */
-        CompletableFuture<TermIndex> installSnapshot(PartitionStateMachine stateMachine, TermIndex leaderFirst);
+        CompletableFuture<TermIndex> installSnapshot(
+                PartitionStateMachine stateMachine, RaftPeerId leader, TermIndex leaderFirst);
     }
 
     /** What {@link #read} sends for an entry that wrote nothing; no record batch is one byte long. */
@@ -642,7 +643,12 @@ public final class PartitionStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
             RoleInfoProto roleInfoProto, TermIndex firstTermIndexInLog) {
-        return host.installSnapshot(this, firstTermIndexInLog);
+        RaftPeerId leader = roleInfoProto.hasFollowerInfo()
+                        && roleInfoProto.getFollowerInfo().hasLeaderInfo()
+                ? RaftPeerId.valueOf(
+                        roleInfoProto.getFollowerInfo().getLeaderInfo().getId().getId())
+                : null;
+        return host.installSnapshot(this, leader, firstTermIndexInLog);
     }
 
     /**

@@ -51,9 +51,11 @@ import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,6 +74,10 @@ import org.slf4j.LoggerFactory;
 public final class RaftNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
     private static final String GROUPS_FILE = "groups";
+    /** Attempts of a group client (admin calls, snapshot queries) before it gives up. */
+    private static final int CLIENT_ATTEMPTS = 10;
+
+    private static final long CLIENT_RETRY_SLEEP_MS = 200;
 
     /** Receives leadership changes of this node's partition groups. */
     public interface LeaderListener {
@@ -250,8 +256,9 @@ public final class RaftNode implements AutoCloseable {
         }
 
         @Override
-        public CompletableFuture<TermIndex> installSnapshot(PartitionStateMachine stateMachine, TermIndex leaderFirst) {
-            return CompletableFuture.supplyAsync(() -> installer.install(stateMachine, leaderFirst), installs);
+        public CompletableFuture<TermIndex> installSnapshot(
+                PartitionStateMachine stateMachine, RaftPeerId leader, TermIndex leaderFirst) {
+            return CompletableFuture.supplyAsync(() -> installer.install(stateMachine, leader, leaderFirst), installs);
         }
     }
 
@@ -330,6 +337,11 @@ public final class RaftNode implements AutoCloseable {
         return server.getDivision(groupIdOf(tp));
     }
 
+    /** The leader this node's replica of the partition knows of, or null. */
+    RaftPeerId leaderOf(TopicPartition tp) throws IOException {
+        return division(tp).getInfo().getLeaderId();
+    }
+
     /** The partition's replica status on this node, or null when it holds no replica. */
     public ReplicaStatus status(TopicPartition tp) {
         RaftServer.Division division;
@@ -405,10 +417,14 @@ public final class RaftNode implements AutoCloseable {
 
     /** A client of the partition's group as this node knows it (its current peers); close it after use. */
     RaftClient groupClient(TopicPartition tp) throws IOException {
+        // Ratis's default client policy retries forever without pausing; a caller here wants an answer
+        // (or an error) within about one request timeout per attempt, and a few attempts.
         return RaftClient.newBuilder()
                 .setProperties(properties)
                 .setRaftGroup(division(tp).getGroup())
                 .setClientId(ClientId.randomId())
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                        CLIENT_ATTEMPTS, TimeDuration.valueOf(CLIENT_RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)))
                 .build();
     }
 

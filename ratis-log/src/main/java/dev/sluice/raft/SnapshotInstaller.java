@@ -30,6 +30,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * Brings a replica that is too far behind (or brand new) up to the leader's last snapshot by copying
  * the partition's segment files and state from the leader — Ratis's state-machine driven install.
  *
- * <p>The follower asks the leader, through read-only queries on the group, for a manifest (the
+ * <p>The follower asks the leader, through stale-read queries to that server, for a manifest (the
  * snapshot's Raft term and index, the offset it ends at, the log start offset, leader epochs, producer
  * state, and every segment file with the byte length below the snapshot's end) and then for the files
  * in chunks, each carrying a CRC32C that the follower checks. Chunks land in {@code
@@ -199,20 +200,32 @@ final class SnapshotInstaller {
 
     // ---- follower side ---------------------------------------------------------------------------------
 
-    /** Copies the leader's snapshot into this replica; returns the snapshot's term and index. */
-    TermIndex install(PartitionStateMachine stateMachine, TermIndex leaderFirst) {
+    /**
+     * Copies the snapshot of {@code leader} (the replica that asked for the install; when unknown, the
+     * leader this replica knows of) into this replica; returns the snapshot's term and index.
+     *
+     * <p>The queries go to that one server as stale reads, which need no ready leader: a new leader is
+     * not ready until a majority holds the first entry of its term, and that majority may need this very
+     * replica, which cannot take entries until it has installed. A query through the leader would wait
+     * for the install it is part of.
+     */
+    TermIndex install(PartitionStateMachine stateMachine, RaftPeerId leader, TermIndex leaderFirst) {
         TopicPartition tp = stateMachine.topicPartition();
         long started = System.nanoTime();
         try {
+            RaftPeerId source = leader != null ? leader : node.leaderOf(tp);
+            if (source == null) {
+                throw new IOException("no leader is known to copy the snapshot from");
+            }
             try (RaftClient client = node.groupClient(tp)) {
-                Manifest manifest = decodeManifest(
-                        query(client, ByteBuffer.allocate(2).put(VERSION).put(MANIFEST)));
+                Manifest manifest = decodeManifest(query(
+                        client, source, ByteBuffer.allocate(2).put(VERSION).put(MANIFEST)));
                 if (leaderFirst != null && manifest.index() + 1 < leaderFirst.getIndex()) {
                     throw new IllegalStateException(tp + ": the leader's snapshot ends at Raft index "
                             + manifest.index() + " but its log starts at " + leaderFirst.getIndex());
                 }
                 Path stage = node.dataDir().resolve("install").resolve(tp.topic() + "-" + tp.partition());
-                long copied = fetchFiles(client, manifest, stage);
+                long copied = fetchFiles(client, source, manifest, stage);
                 stateMachine.replaceLog(() -> adopt(tp, manifest, stage));
                 deleteTree(stage);
                 long total =
@@ -234,9 +247,10 @@ final class SnapshotInstaller {
         }
     }
 
-    private static ByteBuffer query(RaftClient client, ByteBuffer request) throws IOException {
+    private static ByteBuffer query(RaftClient client, RaftPeerId source, ByteBuffer request) throws IOException {
         request.flip();
-        RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(request)));
+        RaftClientReply reply =
+                client.io().sendStaleRead(Message.valueOf(UnsafeByteOperations.unsafeWrap(request)), 0, source);
         if (!reply.isSuccess()) {
             throw new IOException("the leader refused the query: " + reply.getException());
         }
@@ -244,7 +258,7 @@ final class SnapshotInstaller {
     }
 
     /** Copies every file of the manifest into {@code stage}, keeping what an earlier attempt copied. */
-    private long fetchFiles(RaftClient client, Manifest manifest, Path stage) throws IOException {
+    private long fetchFiles(RaftClient client, RaftPeerId source, Manifest manifest, Path stage) throws IOException {
         Files.createDirectories(stage);
         Set<Path> wanted = new HashSet<>();
         manifest.files().forEach(f -> wanted.add(segmentPath(stage, f.baseOffset())));
@@ -273,7 +287,7 @@ final class SnapshotInstaller {
                             .putLong(file.baseOffset())
                             .putLong(position)
                             .putInt(length);
-                    ByteBuffer reply = query(client, request);
+                    ByteBuffer reply = query(client, source, request);
                     if (reply.remaining() != 5 + length || reply.get() != VERSION) {
                         throw new IOException("malformed chunk of " + path.getFileName() + " at " + position);
                     }

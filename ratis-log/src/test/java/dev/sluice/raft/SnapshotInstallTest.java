@@ -134,6 +134,39 @@ class SnapshotInstallTest {
         cluster.awaitConverged(TP, TIMEOUT, "n1", "n2", "n3");
     }
 
+    /**
+     * A replica that must install a snapshot can be part of the only majority a new leader has. The new
+     * leader is not ready (cannot serve linearizable reads or commit) until that replica holds the first
+     * entry of its term, and the replica cannot take entries before it has installed: the install must
+     * copy from the leader without waiting for it to be ready. Found by the 3-replica simulation with
+     * fault seed 432 (frequent snapshots), where the partition took no writes while a node was down and
+     * the installing replica never caught up.
+     */
+    @Test
+    void aReplicaInstallsFromANewLeaderThatNeedsItForAMajority() throws Exception {
+        cluster(Map.of(), Map.of(LogConfig.SEGMENT_BYTES, "8192")).startAll("n1", "n2", "n3");
+        cluster.createPartition(TP, "n1", "n2", "n3");
+        cluster.awaitLeader(TP, TIMEOUT);
+        cluster.stop("n1");
+        write(300);
+        for (RaftNode node : cluster.nodes()) {
+            awaitPurged(node);
+        }
+        long committed = cluster.awaitConverged(TP, TIMEOUT, "n2", "n3");
+        cluster.stop("n2");
+        cluster.stop("n3");
+
+        // n3 must lead (n1's log is older) and needs n1, which is behind n3's purged log, for a majority.
+        cluster.start("n3");
+        cluster.start("n1");
+        assertThat(cluster.append(TP, Batches.batch(CompressionType.NONE, 4, 300), TIMEOUT)
+                        .firstOffset())
+                .isEqualTo(committed);
+        assertThat(cluster.awaitConverged(TP, TIMEOUT, "n1", "n3")).isEqualTo(committed + 4);
+        assertThat(cluster.node("n1").installer().lastInstall()).isNotNull();
+        assertThat(cluster.segmentDifferences(TP, "n1", "n3")).isEmpty();
+    }
+
     /** Every entry still in the node's Raft log has its bytes in the partition log. */
     private static void assertRetentionBehindRaftLog(RaftNode node) throws Exception {
         RaftServer.Division division = node.division(TP);
