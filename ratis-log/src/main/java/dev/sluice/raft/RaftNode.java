@@ -55,6 +55,7 @@ import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,6 +80,14 @@ public final class RaftNode implements AutoCloseable {
 
     private static final long CLIENT_RETRY_SLEEP_MS = 200;
 
+    /**
+     * Supplies the state machine of a Raft group that is not a partition (the coordinator group), or
+     * null for a partition group. Asked when a group is added and when a restarted node recovers it.
+     */
+    public interface OtherGroups {
+        StateMachine stateMachineOf(RaftGroupId groupId);
+    }
+
     /** Receives leadership changes of this node's partition groups. */
     public interface LeaderListener {
         void leaderChanged(TopicPartition tp, String newLeader, long term);
@@ -101,10 +110,19 @@ public final class RaftNode implements AutoCloseable {
     private final ScheduledExecutorService maintenance;
     private final ExecutorService installs;
     private final SnapshotInstaller installer;
+    private final OtherGroups otherGroups;
 
     private RaftNode(
-            String id, String host, int port, Path dataDir, RaftSettings settings, LogConfig logConfig, Clock clock)
+            String id,
+            String host,
+            int port,
+            Path dataDir,
+            RaftSettings settings,
+            LogConfig logConfig,
+            Clock clock,
+            OtherGroups otherGroups)
             throws IOException {
+        this.otherGroups = otherGroups;
         this.self =
                 RaftPeer.newBuilder().setId(id).setAddress(host + ":" + port).build();
         this.dataDir = dataDir;
@@ -149,7 +167,21 @@ public final class RaftNode implements AutoCloseable {
     public static RaftNode start(
             String id, String host, int port, Path dataDir, RaftSettings settings, LogConfig logConfig, Clock clock)
             throws IOException {
-        return new RaftNode(id, host, port, dataDir, settings, logConfig, clock);
+        return new RaftNode(id, host, port, dataDir, settings, logConfig, clock, groupId -> null);
+    }
+
+    /** Starts a node's Raft server that also hosts groups other than partitions (see {@link OtherGroups}). */
+    public static RaftNode start(
+            String id,
+            String host,
+            int port,
+            Path dataDir,
+            RaftSettings settings,
+            LogConfig logConfig,
+            Clock clock,
+            OtherGroups otherGroups)
+            throws IOException {
+        return new RaftNode(id, host, port, dataDir, settings, logConfig, clock, otherGroups);
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -189,6 +221,50 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds this node's member of a group that is not a partition (its state machine comes from {@link
+     * OtherGroups}); does nothing when the node already has it.
+     */
+    public void addOtherGroup(RaftGroup group) throws IOException {
+        if (hasGroup(group.getGroupId())) {
+            return;
+        }
+        RaftClientReply reply = server.groupManagement(
+                GroupManagementRequest.newAdd(clientId, self.getId(), callIds.incrementAndGet(), group));
+        if (!reply.isSuccess()) {
+            throw new IOException("cannot add group " + group.getGroupId() + ": " + reply.getException());
+        }
+    }
+
+    /** Whether this node has a member of the group. */
+    public boolean hasGroup(RaftGroupId groupId) throws IOException {
+        for (RaftGroupId id : server.getGroupIds()) {
+            if (id.equals(groupId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** This node's member of a group, for status queries. */
+    public RaftServer.Division division(RaftGroupId groupId) throws IOException {
+        return server.getDivision(groupId);
+    }
+
+    /**
+     * A client of any group (whose members may be on other nodes), with the bounded retries of this
+     * node's group clients; the caller closes it.
+     */
+    public RaftClient clientOf(RaftGroup group) {
+        return RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(group)
+                .setClientId(ClientId.randomId())
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                        CLIENT_ATTEMPTS, TimeDuration.valueOf(CLIENT_RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)))
+                .build();
+    }
+
     /** Removes this node's replica of a partition; {@code deleteData} also deletes its files. */
     public void removePartition(TopicPartition tp, boolean deleteData) throws IOException {
         RaftGroupId groupId = groupIdOf(tp);
@@ -205,6 +281,16 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
+    /** Changes a partition's settings (a topic config change); they apply from the next append or retention pass. */
+    public void updateLogConfig(TopicPartition tp, LogConfig config) {
+        logConfigs.put(tp, config);
+        PartitionStateMachine stateMachine = stateMachine(tp);
+        PartitionLog log = stateMachine == null ? null : stateMachine.log();
+        if (log != null) {
+            log.updateConfig(config);
+        }
+    }
+
     /** The partitions this node holds a replica of. */
     public List<TopicPartition> partitions() {
         List<TopicPartition> result = new ArrayList<>(groups.values());
@@ -212,9 +298,13 @@ public final class RaftNode implements AutoCloseable {
         return result;
     }
 
-    private PartitionStateMachine newStateMachine(RaftGroupId groupId) {
+    private StateMachine newStateMachine(RaftGroupId groupId) {
         TopicPartition tp = groups.get(groupId);
         if (tp == null) {
+            StateMachine other = otherGroups.stateMachineOf(groupId);
+            if (other != null) {
+                return other;
+            }
             throw new IllegalStateException("Raft group " + groupId + " in " + raftDir()
                     + " belongs to no known partition (no line in " + raftDir().resolve(GROUPS_FILE) + ")");
         }
@@ -419,13 +509,7 @@ public final class RaftNode implements AutoCloseable {
     RaftClient groupClient(TopicPartition tp) throws IOException {
         // Ratis's default client policy retries forever without pausing; a caller here wants an answer
         // (or an error) within about one request timeout per attempt, and a few attempts.
-        return RaftClient.newBuilder()
-                .setProperties(properties)
-                .setRaftGroup(division(tp).getGroup())
-                .setClientId(ClientId.randomId())
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                        CLIENT_ATTEMPTS, TimeDuration.valueOf(CLIENT_RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)))
-                .build();
+        return clientOf(division(tp).getGroup());
     }
 
     public void addLeaderListener(LeaderListener listener) {

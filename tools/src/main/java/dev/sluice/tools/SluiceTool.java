@@ -9,7 +9,18 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = SluiceTool.Version.class,
         description = "Sluice: a Kafka-compatible event-streaming platform where every partition is a Raft group.",
-        subcommands = {DumpCommand.class, SampleCommand.class, ConfigDocsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            LocalCommand.class,
+            NodeCommand.class,
+            DumpCommand.class,
+            SampleCommand.class,
+            ConfigDocsCommand.class,
+            TopicsCommand.class,
+            ClusterCommand.class,
+            ProduceCommand.class,
+            ConsumeCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class SluiceTool implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,223 @@
+package dev.sluice.broker;
+
+import dev.sluice.broker.http.HealthReport;
+import dev.sluice.broker.http.HttpEndpoint;
+import dev.sluice.broker.http.KafkaRequestMetrics;
+import dev.sluice.broker.http.MetricsRegistry;
+import dev.sluice.broker.kafka.ClusterView;
+import dev.sluice.broker.kafka.KafkaApis;
+import dev.sluice.broker.kafka.PartitionApis;
+import dev.sluice.broker.net.KafkaServer;
+import dev.sluice.broker.net.ServerSettings;
+import dev.sluice.broker.net.SupportedApis;
+import dev.sluice.coordinator.CoordinatorService;
+import dev.sluice.coordinator.CoordinatorService.Voter;
+import dev.sluice.coordinator.CoordinatorStateMachine;
+import dev.sluice.partitionstore.Clock;
+import dev.sluice.raft.RaftNode;
+import dev.sluice.raft.ReplicaStatus;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Sluice node: its Raft server (partition groups and, on a voter, the coordinator group), the
+ * coordinator service, the reconciler that keeps its groups matching the coordinator's image, the Kafka
+ * listener and the HTTP endpoint. {@link #close} is the graceful shutdown: stop accepting clients, move
+ * leadership of every partition it leads to another in-sync replica, flush and close.
+ */
+public final class SluiceNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SluiceNode.class);
+
+    private final BrokerConfig config;
+    private final RaftNode raft;
+    private final CoordinatorService coordinator;
+    private final ScheduledExecutorService maintenance;
+    private final Reconciler reconciler;
+    private final KafkaServer kafka;
+    private final HttpEndpoint http;
+    private final MetricsRegistry metrics;
+
+    private SluiceNode(BrokerConfig config) throws IOException, InterruptedException {
+        this.config = config;
+        int nodeId = config.nodeId();
+        List<Voter> voters = config.coordinatorVoters();
+        boolean voter = voters.stream().anyMatch(v -> v.nodeId() == nodeId);
+        BrokerConfig.HostPort raftAddress = config.raftAddress();
+        RaftNode[] raftRef = new RaftNode[1];
+        CoordinatorStateMachine coordinatorStateMachine =
+                voter ? new CoordinatorStateMachine(group -> raftRef[0].clientOf(group)) : null;
+        this.raft = RaftNode.start(
+                Integer.toString(nodeId),
+                raftAddress.host(),
+                raftAddress.port(),
+                config.dataDir(),
+                config.raftSettings(),
+                config.topicDefaults(),
+                Clock.SYSTEM,
+                groupId -> voter && groupId.equals(CoordinatorService.GROUP_ID) ? coordinatorStateMachine : null);
+        raftRef[0] = raft;
+        this.maintenance = Executors.newScheduledThreadPool(2, r -> {
+            Thread thread = new Thread(r, "sluice-node-" + nodeId);
+            thread.setDaemon(true);
+            return thread;
+        });
+        BrokerConfig.HostPort advertised = config.advertisedAddress();
+        Reconciler[] reconcilerRef = new Reconciler[1];
+        this.coordinator = CoordinatorService.start(
+                raft,
+                voters,
+                new CoordinatorService.Self(
+                        nodeId,
+                        advertised.host(),
+                        advertised.port(),
+                        raftAddress.host(),
+                        raftAddress.port(),
+                        config.rack()),
+                new CoordinatorService.Timing(
+                        config.getLong(BrokerConfig.NODE_HEARTBEAT_INTERVAL_MS),
+                        config.getLong(BrokerConfig.NODE_FAILURE_TIMEOUT_MS)),
+                coordinatorStateMachine,
+                () -> reconcilerRef[0] == null ? List.of() : reconcilerRef[0].leadershipReports());
+        ClusterView cluster = new ClusterView(nodeId, raft, coordinator);
+        PartitionApis partitionApis = new PartitionApis(config, cluster, raft, maintenance);
+        this.reconciler = new Reconciler(nodeId, config, raft, coordinator, partitionApis);
+        reconcilerRef[0] = reconciler;
+        maintenance.scheduleWithFixedDelay(this::reconcileSafely, 100, 250, TimeUnit.MILLISECONDS);
+        this.metrics = new MetricsRegistry();
+        registerGauges();
+        KafkaApis apis = new KafkaApis(config, cluster, coordinator, partitionApis);
+        BrokerConfig.HostPort listener = config.kafkaAddress();
+        this.kafka = KafkaServer.start(
+                new ServerSettings(
+                        listener.host(),
+                        listener.port(),
+                        config.getInt(BrokerConfig.SOCKET_REQUEST_MAX_BYTES),
+                        config.getInt(BrokerConfig.MAX_IN_FLIGHT_PER_CONNECTION),
+                        0),
+                SupportedApis.of(KafkaApis.supportedApis()),
+                apis,
+                new KafkaRequestMetrics(metrics));
+        BrokerConfig.HostPort httpAddress = config.httpAddress();
+        this.http = HttpEndpoint.start(httpAddress.host(), httpAddress.port(), metrics, this::health);
+        LOG.info("node {} serves Kafka on {} (Raft {}, HTTP {})", nodeId, listener, raftAddress, httpAddress);
+    }
+
+    /** Starts a node; it serves Kafka requests once {@link #ready()}. */
+    public static SluiceNode start(BrokerConfig config) throws IOException, InterruptedException {
+        return new SluiceNode(config);
+    }
+
+    private void registerGauges() {
+        metrics.gauge("sluice_partitions", "Partition replicas on this node", () -> raft.partitions()
+                .size());
+        metrics.gauge("sluice_partition_leaders", "Partitions this node leads", () -> countLeaders(false));
+        metrics.gauge(
+                "sluice_under_replicated_partitions",
+                "Partitions this node leads with fewer in-sync replicas than replicas",
+                () -> countLeaders(true));
+    }
+
+    private long countLeaders(boolean underReplicatedOnly) {
+        long count = 0;
+        for (TopicPartition tp : raft.partitions()) {
+            ReplicaStatus status = raft.status(tp);
+            if (status != null
+                    && status.isLeader()
+                    && (!underReplicatedOnly
+                            || status.inSyncReplicas().size() < status.peers().size())) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private void reconcileSafely() {
+        try {
+            reconciler.reconcile();
+        } catch (RuntimeException e) {
+            LOG.warn("reconciliation failed; it runs again shortly", e);
+        }
+    }
+
+    private HealthReport health() {
+        if (!coordinator.connected()) {
+            return new HealthReport(false, "not connected to the coordinator group");
+        }
+        if (!coordinator.caughtUp()) {
+            return new HealthReport(false, "catching up with the coordinator's metadata");
+        }
+        return new HealthReport(true, "serving");
+    }
+
+    /** Whether the node is part of a working cluster and serves requests. */
+    public boolean ready() {
+        return health().ready();
+    }
+
+    public int kafkaPort() {
+        return kafka.port();
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public RaftNode raft() {
+        return raft;
+    }
+
+    public CoordinatorService coordinator() {
+        return coordinator;
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        long deadline =
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.getLong(BrokerConfig.SHUTDOWN_TIMEOUT_MS));
+        kafka.stopAccepting();
+        reconciler.stop();
+        moveLeadershipAway(deadline);
+        kafka.close();
+        maintenance.shutdownNow();
+        coordinator.close();
+        http.close();
+        try {
+            raft.close();
+        } catch (IOException e) {
+            LOG.warn("closing the Raft server", e);
+        }
+        LOG.info("node {} stopped", config.nodeId());
+    }
+
+    private void moveLeadershipAway(long deadlineNs) {
+        for (TopicPartition tp : raft.partitions()) {
+            ReplicaStatus status = raft.status(tp);
+            if (status == null || !status.isLeader() || System.nanoTime() > deadlineNs) {
+                continue;
+            }
+            for (String peer : status.inSyncReplicas()) {
+                if (peer.equals(status.self())) {
+                    continue;
+                }
+                try {
+                    long leftMs = Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime()));
+                    if (raft.transferLeadership(tp, peer, Math.min(3_000, leftMs))) {
+                        break;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("{}: leadership not moved to {}: {}", tp, peer, e.getMessage());
+                }
+            }
+        }
+    }
+}

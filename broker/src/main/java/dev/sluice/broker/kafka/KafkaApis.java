@@ -1,0 +1,414 @@
+package dev.sluice.broker.kafka;
+
+import dev.sluice.broker.BrokerConfig;
+import dev.sluice.broker.net.RequestContext;
+import dev.sluice.broker.net.RequestHandler;
+import dev.sluice.coordinator.ClusterImage;
+import dev.sluice.coordinator.ClusterImage.NodeRegistration;
+import dev.sluice.coordinator.ClusterImage.TopicInfo;
+import dev.sluice.coordinator.CoordinatorCommand;
+import dev.sluice.coordinator.CoordinatorResult;
+import dev.sluice.coordinator.CoordinatorService;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
+import org.apache.kafka.common.message.CreateTopicsResponseData;
+import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicResult;
+import org.apache.kafka.common.message.DeleteTopicsRequestData.DeleteTopicState;
+import org.apache.kafka.common.message.DeleteTopicsResponseData;
+import org.apache.kafka.common.message.DeleteTopicsResponseData.DeletableTopicResult;
+import org.apache.kafka.common.message.DescribeClusterResponseData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
+import org.apache.kafka.common.message.MetadataRequestData.MetadataRequestTopic;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseBroker;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopic;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.CreatePartitionsRequest;
+import org.apache.kafka.common.requests.CreateTopicsRequest;
+import org.apache.kafka.common.requests.CreateTopicsResponse;
+import org.apache.kafka.common.requests.DeleteTopicsRequest;
+import org.apache.kafka.common.requests.DeleteTopicsResponse;
+import org.apache.kafka.common.requests.DescribeClusterRequest;
+import org.apache.kafka.common.requests.DescribeClusterResponse;
+import org.apache.kafka.common.requests.DescribeConfigsRequest;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.IncrementalAlterConfigsRequest;
+import org.apache.kafka.common.requests.InitProducerIdRequest;
+import org.apache.kafka.common.requests.InitProducerIdResponse;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.MetadataResponse;
+import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers the Kafka APIs a node serves, by API key. Produce, Fetch, ListOffsets and OffsetsForLeaderEpoch
+ * work on this node's partition replicas ({@link PartitionApis}); Metadata, topic administration and
+ * producer ids go through the coordinator. Every request completes asynchronously; none blocks the
+ * network threads (coordinator commands complete on Ratis's threads).
+ */
+public final class KafkaApis implements RequestHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaApis.class);
+    private static final int PRODUCER_ID_BLOCK = 1000;
+
+    private final BrokerConfig config;
+    private final ClusterView cluster;
+    private final CoordinatorService coordinator;
+    private final PartitionApis partitions;
+    private final ConfigApis configs;
+    private long nextProducerId;
+    private long producerIdBlockEnd;
+
+    public KafkaApis(
+            BrokerConfig config, ClusterView cluster, CoordinatorService coordinator, PartitionApis partitions) {
+        this.config = config;
+        this.cluster = cluster;
+        this.coordinator = coordinator;
+        this.partitions = partitions;
+        this.configs = new ConfigApis(config, cluster, coordinator);
+    }
+
+    /** The APIs and versions this node serves (advertised in ApiVersions). */
+    public static Map<ApiKeys, short[]> supportedApis() {
+        Map<ApiKeys, short[]> apis = new HashMap<>();
+        for (ApiKeys key : List.of(
+                ApiKeys.PRODUCE,
+                ApiKeys.FETCH,
+                ApiKeys.LIST_OFFSETS,
+                ApiKeys.METADATA,
+                ApiKeys.OFFSET_FOR_LEADER_EPOCH,
+                ApiKeys.INIT_PRODUCER_ID,
+                ApiKeys.CREATE_TOPICS,
+                ApiKeys.DELETE_TOPICS,
+                ApiKeys.CREATE_PARTITIONS,
+                ApiKeys.DESCRIBE_CONFIGS,
+                ApiKeys.INCREMENTAL_ALTER_CONFIGS,
+                ApiKeys.DESCRIBE_CLUSTER,
+                ApiKeys.API_VERSIONS)) {
+            apis.put(key, new short[] {key.oldestVersion(), key.latestVersion()});
+        }
+        return apis;
+    }
+
+    @Override
+    public CompletableFuture<AbstractResponse> handle(RequestContext context, AbstractRequest request) {
+        return switch (request.apiKey()) {
+            case PRODUCE -> partitions.produce(context, (ProduceRequest) request);
+            case FETCH -> partitions.fetch(context, (FetchRequest) request);
+            case LIST_OFFSETS -> partitions.listOffsets(context, (ListOffsetsRequest) request);
+            case OFFSET_FOR_LEADER_EPOCH ->
+                partitions.offsetsForLeaderEpoch(context, (OffsetsForLeaderEpochRequest) request);
+            case METADATA -> metadata(context, (MetadataRequest) request);
+            case INIT_PRODUCER_ID -> initProducerId((InitProducerIdRequest) request);
+            case CREATE_TOPICS -> createTopics((CreateTopicsRequest) request);
+            case DELETE_TOPICS -> deleteTopics((DeleteTopicsRequest) request);
+            case CREATE_PARTITIONS -> configs.createPartitions((CreatePartitionsRequest) request);
+            case DESCRIBE_CONFIGS -> configs.describeConfigs((DescribeConfigsRequest) request);
+            case INCREMENTAL_ALTER_CONFIGS -> configs.incrementalAlterConfigs((IncrementalAlterConfigsRequest) request);
+            case DESCRIBE_CLUSTER -> describeCluster((DescribeClusterRequest) request);
+            default ->
+                CompletableFuture.failedFuture(new org.apache.kafka.common.errors.UnsupportedVersionException(
+                        "this node does not serve " + request.apiKey()));
+        };
+    }
+
+    // ---- Metadata ---------------------------------------------------------------------------------
+
+    private CompletableFuture<AbstractResponse> metadata(RequestContext context, MetadataRequest request) {
+        ClusterImage image = cluster.image();
+        List<String> wanted = new ArrayList<>();
+        boolean all = request.data().topics() == null;
+        if (!all) {
+            for (MetadataRequestTopic t : request.data().topics()) {
+                if (t.name() != null) {
+                    wanted.add(t.name());
+                } else if (t.topicId() != null) {
+                    image.topics().values().stream()
+                            .filter(i -> Uuid.fromString(i.topicId()).equals(t.topicId()))
+                            .findFirst()
+                            .ifPresent(i -> wanted.add(i.name()));
+                }
+            }
+        }
+        List<CompletableFuture<?>> creations = new ArrayList<>();
+        if (!all
+                && request.data().allowAutoTopicCreation()
+                && config.getBoolean(BrokerConfig.AUTO_CREATE_TOPICS_ENABLE)) {
+            for (String name : wanted) {
+                if (image.topic(name) == null && dev.sluice.coordinator.ClusterState.invalidTopicName(name) == null) {
+                    creations.add(createTopic(name, -1, (short) -1, Map.of(), null));
+                }
+            }
+        }
+        CompletableFuture<Void> created = CompletableFuture.allOf(creations.toArray(CompletableFuture<?>[]::new));
+        short version = request.version();
+        return created.handle((ignored, failure) -> {
+            ClusterImage now = cluster.image();
+            MetadataResponseData data =
+                    new MetadataResponseData().setClusterId(now.clusterId()).setControllerId(controllerId(now));
+            for (NodeRegistration node : now.nodes().values()) {
+                if (!node.fenced()) {
+                    data.brokers()
+                            .add(new MetadataResponseBroker()
+                                    .setNodeId(node.nodeId())
+                                    .setHost(node.host())
+                                    .setPort(node.port())
+                                    .setRack(node.rack()));
+                }
+            }
+            List<String> names = all ? new ArrayList<>(now.topics().keySet()) : wanted;
+            for (String name : names) {
+                data.topics().add(topicMetadata(name, now));
+            }
+            if (!all) {
+                for (MetadataRequestTopic t : request.data().topics()) {
+                    if (t.name() == null && t.topicId() != null && !names.contains(nameOf(now, t.topicId()))) {
+                        data.topics()
+                                .add(new MetadataResponseTopic()
+                                        .setTopicId(t.topicId())
+                                        .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
+                    }
+                }
+            }
+            return (AbstractResponse) new MetadataResponse(data, version);
+        });
+    }
+
+    private static String nameOf(ClusterImage image, Uuid id) {
+        for (TopicInfo t : image.topics().values()) {
+            if (Uuid.fromString(t.topicId()).equals(id)) {
+                return t.name();
+            }
+        }
+        return null;
+    }
+
+    private int controllerId(ClusterImage image) {
+        // Kafka clients send admin requests to the controller: any live node serves them here.
+        return coordinator.isLeader() ? cluster.selfId() : cluster.selfId();
+    }
+
+    private MetadataResponseTopic topicMetadata(String name, ClusterImage image) {
+        TopicInfo topic = image.topic(name);
+        if (topic == null) {
+            Errors error = dev.sluice.coordinator.ClusterState.invalidTopicName(name) != null
+                    ? Errors.INVALID_TOPIC_EXCEPTION
+                    : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            return new MetadataResponseTopic().setName(name).setErrorCode(error.code());
+        }
+        MetadataResponseTopic result = new MetadataResponseTopic()
+                .setName(name)
+                .setTopicId(Uuid.fromString(topic.topicId()))
+                .setIsInternal(name.startsWith("__"));
+        topic.replicas().forEach((partition, replicas) -> {
+            ClusterView.PartitionInfo info = cluster.partition(new TopicPartition(name, partition), replicas);
+            List<Integer> offline = new ArrayList<>();
+            for (int replica : replicas) {
+                NodeRegistration node = image.node(replica);
+                if (node == null || node.fenced()) {
+                    offline.add(replica);
+                }
+            }
+            result.partitions()
+                    .add(new MetadataResponsePartition()
+                            .setPartitionIndex(partition)
+                            .setErrorCode(info.leader() < 0 ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
+                            .setLeaderId(info.leader())
+                            .setLeaderEpoch(info.leaderEpoch())
+                            .setReplicaNodes(new ArrayList<>(replicas))
+                            .setIsrNodes(new ArrayList<>(info.isr().isEmpty() ? List.of() : info.isr()))
+                            .setOfflineReplicas(offline));
+        });
+        return result;
+    }
+
+    // ---- topics -----------------------------------------------------------------------------------
+
+    /** Creates a topic through the coordinator and waits until this node's image has it. */
+    CompletableFuture<CoordinatorResult> createTopic(
+            String name,
+            int partitions,
+            short replicationFactor,
+            Map<String, String> topicConfigs,
+            List<List<Integer>> assignment) {
+        int count = partitions > 0 ? partitions : config.getInt(BrokerConfig.NUM_PARTITIONS);
+        int rf = replicationFactor > 0 ? replicationFactor : config.getShort(BrokerConfig.DEFAULT_REPLICATION_FACTOR);
+        return coordinator
+                .submit(new CoordinatorCommand.CreateTopic(
+                        name, Uuid.randomUuid().toString(), count, rf, topicConfigs, assignment))
+                .thenApply(result -> {
+                    awaitTopic(name, true);
+                    return result;
+                });
+    }
+
+    private void awaitTopic(String name, boolean present) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while ((cluster.topic(name) != null) != present && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private CompletableFuture<AbstractResponse> createTopics(CreateTopicsRequest request) {
+        CreateTopicsResponseData data = new CreateTopicsResponseData();
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        boolean validateOnly = request.data().validateOnly();
+        for (CreatableTopic topic : request.data().topics()) {
+            CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
+            data.topics().add(result);
+            Map<String, String> topicConfigs = new HashMap<>();
+            topic.configs().forEach(c -> topicConfigs.put(c.name(), c.value()));
+            String invalidConfig = configs.invalidTopicConfigs(topicConfigs);
+            if (invalidConfig != null) {
+                result.setErrorCode(Errors.INVALID_CONFIG.code()).setErrorMessage(invalidConfig);
+                continue;
+            }
+            List<List<Integer>> assignment = null;
+            if (!topic.assignments().isEmpty()) {
+                if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {
+                    result.setErrorCode(Errors.INVALID_REQUEST.code())
+                            .setErrorMessage(
+                                    "Both numPartitions or replicationFactor and replicasAssignments were set.");
+                    continue;
+                }
+                assignment = new ArrayList<>();
+                for (var a : topic.assignments()) {
+                    while (assignment.size() <= a.partitionIndex()) {
+                        assignment.add(List.of());
+                    }
+                    assignment.set(a.partitionIndex(), new ArrayList<>(a.brokerIds()));
+                }
+            }
+            if (validateOnly) {
+                if (cluster.topic(topic.name()) != null) {
+                    result.setErrorCode(Errors.TOPIC_ALREADY_EXISTS.code())
+                            .setErrorMessage("Topic '" + topic.name() + "' already exists.");
+                }
+                continue;
+            }
+            pending.add(createTopic(
+                            topic.name(), topic.numPartitions(), topic.replicationFactor(), topicConfigs, assignment)
+                    .thenAccept(r -> {
+                        result.setErrorCode(r.errorCode()).setErrorMessage(r.message());
+                        TopicInfo created = cluster.topic(topic.name());
+                        if (r.errorCode() == 0 && created != null) {
+                            result.setTopicId(Uuid.fromString(created.topicId()))
+                                    .setNumPartitions(created.partitionCount())
+                                    .setReplicationFactor(
+                                            (short) created.replicas().get(0).size());
+                        }
+                    }));
+        }
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture<?>[]::new))
+                .thenApply(ignored -> new CreateTopicsResponse(data));
+    }
+
+    private CompletableFuture<AbstractResponse> deleteTopics(DeleteTopicsRequest request) {
+        DeleteTopicsResponseData data = new DeleteTopicsResponseData();
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        List<DeleteTopicState> states = new ArrayList<>(request.data().topics());
+        for (String name : request.data().topicNames()) {
+            states.add(new DeleteTopicState().setName(name));
+        }
+        ClusterImage image = cluster.image();
+        for (DeleteTopicState state : states) {
+            String name = state.name() != null ? state.name() : nameOf(image, state.topicId());
+            DeletableTopicResult result =
+                    new DeletableTopicResult().setName(name).setTopicId(state.topicId());
+            data.responses().add(result);
+            if (name == null) {
+                result.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+                continue;
+            }
+            TopicInfo topic = image.topic(name);
+            if (topic != null) {
+                result.setTopicId(Uuid.fromString(topic.topicId()));
+            }
+            pending.add(
+                    coordinator.submit(new CoordinatorCommand.DeleteTopic(name)).thenAccept(r -> {
+                        result.setErrorCode(r.errorCode()).setErrorMessage(r.message());
+                        if (r.errorCode() == 0) {
+                            awaitTopic(name, false);
+                        }
+                    }));
+        }
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture<?>[]::new))
+                .thenApply(ignored -> new DeleteTopicsResponse(data));
+    }
+
+    // ---- producer ids -----------------------------------------------------------------------------
+
+    private CompletableFuture<AbstractResponse> initProducerId(InitProducerIdRequest request) {
+        if (request.data().transactionalId() != null) {
+            return CompletableFuture.completedFuture(new InitProducerIdResponse(new InitProducerIdResponseData()
+                    .setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
+                    .setProducerId(-1)
+                    .setProducerEpoch((short) -1)));
+        }
+        return nextProducerId()
+                .thenApply(id -> new InitProducerIdResponse(new InitProducerIdResponseData()
+                        .setErrorCode(id < 0 ? Errors.COORDINATOR_NOT_AVAILABLE.code() : Errors.NONE.code())
+                        .setProducerId(id)
+                        .setProducerEpoch((short) (id < 0 ? -1 : 0))));
+    }
+
+    private synchronized CompletableFuture<Long> nextProducerId() {
+        if (nextProducerId < producerIdBlockEnd) {
+            return CompletableFuture.completedFuture(nextProducerId++);
+        }
+        return coordinator
+                .submit(new CoordinatorCommand.AllocateProducerIds(cluster.selfId(), PRODUCER_ID_BLOCK))
+                .thenApply(result -> {
+                    if (result.errorCode() != 0) {
+                        LOG.warn("cannot allocate producer ids: {}", result.message());
+                        return -1L;
+                    }
+                    synchronized (this) {
+                        if (nextProducerId >= producerIdBlockEnd) {
+                            nextProducerId = result.value();
+                            producerIdBlockEnd = result.value() + PRODUCER_ID_BLOCK;
+                        }
+                        return nextProducerId++;
+                    }
+                });
+    }
+
+    // ---- cluster ----------------------------------------------------------------------------------
+
+    private CompletableFuture<AbstractResponse> describeCluster(DescribeClusterRequest request) {
+        ClusterImage image = cluster.image();
+        DescribeClusterResponseData data = new DescribeClusterResponseData()
+                .setClusterId(image.clusterId())
+                .setControllerId(controllerId(image));
+        for (NodeRegistration node : image.nodes().values()) {
+            if (!node.fenced() || request.data().includeFencedBrokers()) {
+                data.brokers()
+                        .add(new DescribeClusterResponseData.DescribeClusterBroker()
+                                .setBrokerId(node.nodeId())
+                                .setHost(node.host())
+                                .setPort(node.port())
+                                .setRack(node.rack())
+                                .setIsFenced(node.fenced()));
+            }
+        }
+        return CompletableFuture.completedFuture(new DescribeClusterResponse(data));
+    }
+}

@@ -1,0 +1,483 @@
+package dev.sluice.broker.kafka;
+
+import dev.sluice.broker.BrokerConfig;
+import dev.sluice.broker.net.RequestContext;
+import dev.sluice.coordinator.ClusterImage;
+import dev.sluice.coordinator.ClusterImage.TopicInfo;
+import dev.sluice.partitionstore.BatchValidator;
+import dev.sluice.partitionstore.LogReadResult;
+import dev.sluice.partitionstore.PartitionLog;
+import dev.sluice.partitionstore.TimestampAndOffset;
+import dev.sluice.raft.AppendOutcome;
+import dev.sluice.raft.PartitionStateMachine;
+import dev.sluice.raft.RaftNode;
+import dev.sluice.raft.ReplicaStatus;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
+import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition;
+import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
+import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartitionResponse;
+import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsTopicResponse;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderPartition;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic;
+import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.EpochEndOffset;
+import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult;
+import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
+import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
+import org.apache.kafka.common.requests.ListOffsetsResponse;
+import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
+import org.apache.kafka.common.requests.OffsetsForLeaderEpochResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+
+/**
+ * The partition APIs: Produce submits to the local Raft division of each partition this node leads;
+ * Fetch reads the segment bytes below the high watermark (or last stable offset) straight from the
+ * mapped files and waits, up to {@code fetch.max.wait.ms}, for {@code fetch.min.bytes}; ListOffsets and
+ * OffsetsForLeaderEpoch answer from the leader's log. A partition this node does not lead is answered
+ * {@code NOT_LEADER_OR_FOLLOWER}, a partition nobody has {@code UNKNOWN_TOPIC_OR_PARTITION}.
+ */
+public final class PartitionApis {
+    private final BrokerConfig config;
+    private final ClusterView cluster;
+    private final RaftNode raft;
+    private final ScheduledExecutorService timer;
+    private final Map<TopicPartition, Set<DelayedFetch>> waiting = new ConcurrentHashMap<>();
+    private final Set<TopicPartition> watched = ConcurrentHashMap.newKeySet();
+
+    public PartitionApis(BrokerConfig config, ClusterView cluster, RaftNode raft, ScheduledExecutorService timer) {
+        this.config = config;
+        this.cluster = cluster;
+        this.raft = raft;
+        this.timer = timer;
+    }
+
+    // ---- Produce ----------------------------------------------------------------------------------
+
+    CompletableFuture<AbstractResponse> produce(RequestContext context, ProduceRequest request) {
+        short acks = request.acks();
+        ProduceResponseData data = new ProduceResponseData();
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        ClusterImage image = cluster.image();
+        for (TopicProduceData topicData : request.data().topicData()) {
+            String name = topicData.name();
+            if ((name == null || name.isEmpty()) && topicData.topicId() != null) {
+                name = nameOf(image, topicData.topicId());
+            }
+            TopicProduceResponse topicResponse =
+                    new TopicProduceResponse().setName(topicData.name()).setTopicId(topicData.topicId());
+            data.responses().add(topicResponse);
+            for (PartitionProduceData partitionData : topicData.partitionData()) {
+                PartitionProduceResponse response = new PartitionProduceResponse()
+                        .setIndex(partitionData.index())
+                        .setBaseOffset(-1)
+                        .setLogAppendTimeMs(-1)
+                        .setLogStartOffset(-1);
+                topicResponse.partitionResponses().add(response);
+                if (acks != 0 && acks != 1 && acks != -1) {
+                    response.setErrorCode(Errors.INVALID_REQUIRED_ACKS.code());
+                    continue;
+                }
+                if (name == null) {
+                    response.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+                    continue;
+                }
+                TopicPartition tp = new TopicPartition(name, partitionData.index());
+                Errors leaderError = leaderError(image, tp);
+                if (leaderError != Errors.NONE) {
+                    response.setErrorCode(leaderError.code());
+                    if (request.version() >= 10) {
+                        setCurrentLeader(response, tp);
+                    }
+                    continue;
+                }
+                TopicInfo topic = image.topic(name);
+                if (acks == -1) {
+                    ReplicaStatus status = raft.status(tp);
+                    int minIsr = config.minInsyncReplicas(topic.configs());
+                    if (status != null && status.inSyncReplicas().size() < minIsr) {
+                        response.setErrorCode(Errors.NOT_ENOUGH_REPLICAS.code());
+                        if (request.version() >= 8) {
+                            response.setErrorMessage("in-sync replicas " + status.inSyncReplicas() + " are fewer than "
+                                    + "min.insync.replicas=" + minIsr);
+                        }
+                        continue;
+                    }
+                }
+                ByteBuffer records =
+                        ((MemoryRecords) partitionData.records()).buffer().duplicate();
+                short version = request.version();
+                pending.add(
+                        raft.append(tp, records, BatchValidator.Origin.CLIENT).thenAccept(outcome -> {
+                            fill(response, outcome, version);
+                            if (outcome.error() == Errors.NOT_LEADER_OR_FOLLOWER && version >= 10) {
+                                setCurrentLeader(response, tp);
+                            }
+                        }));
+            }
+        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(pending.toArray(CompletableFuture<?>[]::new));
+        if (acks == 0) {
+            return all.handle((ignored, failure) -> null);
+        }
+        return all.handle((ignored, failure) -> new ProduceResponse(data));
+    }
+
+    /** Fills a partition's answer with the fields its version has (a field a version lacks must stay default). */
+    private static void fill(PartitionProduceResponse response, AppendOutcome outcome, short version) {
+        response.setErrorCode(outcome.error().code());
+        if (outcome.succeeded()) {
+            response.setBaseOffset(outcome.firstOffset());
+            if (version >= 2) {
+                response.setLogAppendTimeMs(outcome.logAppendTimeMs());
+            }
+            if (version >= 5) {
+                response.setLogStartOffset(outcome.logStartOffset());
+            }
+        } else if (version >= 8) {
+            response.setErrorMessage(outcome.errorMessage());
+        }
+    }
+
+    private void setCurrentLeader(PartitionProduceResponse response, TopicPartition tp) {
+        TopicInfo topic = cluster.topic(tp.topic());
+        if (topic == null || !topic.replicas().containsKey(tp.partition())) {
+            return;
+        }
+        ClusterView.PartitionInfo info = cluster.partition(tp, topic.replicas().get(tp.partition()));
+        if (info.leader() >= 0) {
+            response.setCurrentLeader(new ProduceResponseData.LeaderIdAndEpoch()
+                    .setLeaderId(info.leader())
+                    .setLeaderEpoch(info.leaderEpoch()));
+        }
+    }
+
+    /** NONE when this node leads the partition, else the error a client should see. */
+    private Errors leaderError(ClusterImage image, TopicPartition tp) {
+        TopicInfo topic = image.topic(tp.topic());
+        if (topic == null || !topic.replicas().containsKey(tp.partition())) {
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        ReplicaStatus status = raft.status(tp);
+        if (status == null || !status.isLeader()) {
+            return Errors.NOT_LEADER_OR_FOLLOWER;
+        }
+        return Errors.NONE;
+    }
+
+    private static String nameOf(ClusterImage image, Uuid id) {
+        for (TopicInfo t : image.topics().values()) {
+            if (Uuid.fromString(t.topicId()).equals(id)) {
+                return t.name();
+            }
+        }
+        return null;
+    }
+
+    // ---- Fetch ------------------------------------------------------------------------------------
+
+    /** A fetch waiting for data: completes when enough bytes are there or its time is up. */
+    private final class DelayedFetch {
+        final RequestContext context;
+        final FetchRequest request;
+        final CompletableFuture<AbstractResponse> result = new CompletableFuture<>();
+        final List<TopicPartition> partitions = new ArrayList<>();
+
+        DelayedFetch(RequestContext context, FetchRequest request) {
+            this.context = context;
+            this.request = request;
+        }
+
+        void tryComplete(boolean expired) {
+            if (result.isDone()) {
+                return;
+            }
+            FetchOutcome outcome = read(request);
+            if (expired || outcome.bytes >= request.minBytes() || outcome.hasError) {
+                if (result.complete(FetchResponse.of(outcome.data))) {
+                    for (TopicPartition tp : partitions) {
+                        Set<DelayedFetch> set = waiting.get(tp);
+                        if (set != null) {
+                            set.remove(this);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private record FetchOutcome(FetchResponseData data, long bytes, boolean hasError) {}
+
+    CompletableFuture<AbstractResponse> fetch(RequestContext context, FetchRequest request) {
+        if (request.isFromFollower()) {
+            FetchResponseData data = new FetchResponseData().setErrorCode(Errors.UNSUPPORTED_VERSION.code());
+            return CompletableFuture.completedFuture(FetchResponse.of(data));
+        }
+        FetchOutcome outcome = read(request);
+        if (request.maxWait() <= 0 || outcome.bytes >= request.minBytes() || outcome.hasError) {
+            return CompletableFuture.completedFuture(FetchResponse.of(outcome.data));
+        }
+        DelayedFetch delayed = new DelayedFetch(context, request);
+        ClusterImage image = cluster.image();
+        for (FetchTopic topic : request.data().topics()) {
+            String name =
+                    topic.topic() != null && !topic.topic().isEmpty() ? topic.topic() : nameOf(image, topic.topicId());
+            if (name == null) {
+                continue;
+            }
+            for (FetchPartition p : topic.partitions()) {
+                TopicPartition tp = new TopicPartition(name, p.partition());
+                delayed.partitions.add(tp);
+                watch(tp);
+                waiting.computeIfAbsent(tp, k -> ConcurrentHashMap.newKeySet()).add(delayed);
+            }
+        }
+        delayed.tryComplete(false);
+        timer.schedule(() -> delayed.tryComplete(true), request.maxWait(), TimeUnit.MILLISECONDS);
+        return delayed.result;
+    }
+
+    /** Registers a high-watermark listener on a local replica once, to wake fetches waiting on it. */
+    private void watch(TopicPartition tp) {
+        if (watched.contains(tp)) {
+            return;
+        }
+        PartitionStateMachine stateMachine = raft.stateMachine(tp);
+        if (stateMachine != null && watched.add(tp)) {
+            stateMachine.onHighWatermarkChange(() -> {
+                Set<DelayedFetch> set = waiting.get(tp);
+                if (set != null && !set.isEmpty()) {
+                    timer.execute(() -> List.copyOf(set).forEach(f -> f.tryComplete(false)));
+                }
+            });
+        }
+    }
+
+    /** Forgets the listener of a partition whose replica left this node. */
+    public void forget(TopicPartition tp) {
+        watched.remove(tp);
+    }
+
+    private FetchOutcome read(FetchRequest request) {
+        FetchResponseData data = new FetchResponseData().setSessionId(0);
+        long remaining = request.maxBytes();
+        long bytes = 0;
+        boolean hasError = false;
+        boolean readCommitted = request.isolationLevel() == IsolationLevel.READ_COMMITTED;
+        ClusterImage image = cluster.image();
+        for (FetchTopic topic : request.data().topics()) {
+            boolean byId = topic.topic() == null || topic.topic().isEmpty();
+            String name = byId ? nameOf(image, topic.topicId()) : topic.topic();
+            FetchableTopicResponse topicResponse =
+                    new FetchableTopicResponse().setTopic(topic.topic()).setTopicId(topic.topicId());
+            data.responses().add(topicResponse);
+            for (FetchPartition p : topic.partitions()) {
+                FetchResponseData.PartitionData partition = new FetchResponseData.PartitionData()
+                        .setPartitionIndex(p.partition())
+                        .setHighWatermark(FetchResponse.INVALID_HIGH_WATERMARK)
+                        .setLastStableOffset(FetchResponse.INVALID_LAST_STABLE_OFFSET)
+                        .setLogStartOffset(FetchResponse.INVALID_LOG_START_OFFSET)
+                        .setRecords(MemoryRecords.EMPTY);
+                topicResponse.partitions().add(partition);
+                if (name == null) {
+                    partition.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+                    hasError = true;
+                    continue;
+                }
+                TopicPartition tp = new TopicPartition(name, p.partition());
+                Errors leaderError = leaderError(image, tp);
+                PartitionStateMachine stateMachine = leaderError == Errors.NONE ? raft.stateMachine(tp) : null;
+                PartitionLog log = stateMachine == null ? null : stateMachine.log();
+                if (log == null) {
+                    partition.setErrorCode(
+                            (leaderError == Errors.NONE ? Errors.NOT_LEADER_OR_FOLLOWER : leaderError).code());
+                    hasError = true;
+                    continue;
+                }
+                ReplicaStatus status = raft.status(tp);
+                Errors epochError = checkEpoch(p.currentLeaderEpoch(), status);
+                if (epochError != Errors.NONE) {
+                    partition.setErrorCode(epochError.code());
+                    hasError = true;
+                    continue;
+                }
+                long highWatermark = stateMachine.highWatermark();
+                long lastStable = stateMachine.lastStableOffset();
+                long maxOffset = readCommitted ? lastStable : highWatermark;
+                partition
+                        .setHighWatermark(highWatermark)
+                        .setLastStableOffset(lastStable)
+                        .setLogStartOffset(log.logStartOffset());
+                if (readCommitted) {
+                    partition.setAbortedTransactions(new ArrayList<>());
+                }
+                if (p.fetchOffset() > highWatermark && p.fetchOffset() <= log.logEndOffset()) {
+                    continue; // a follower-visible but uncommitted position: nothing to return yet
+                }
+                if (remaining <= 0 || p.fetchOffset() == maxOffset) {
+                    continue;
+                }
+                int maxBytes = (int) Math.min(p.partitionMaxBytes(), remaining);
+                LogReadResult read = log.read(p.fetchOffset(), Math.max(1, maxBytes), maxOffset);
+                if (read.error() != Errors.NONE) {
+                    partition.setErrorCode(read.error().code());
+                    hasError = true;
+                    continue;
+                }
+                if (read.sizeInBytes() > 0) {
+                    partition.setRecords(read.memoryRecords());
+                    remaining -= read.sizeInBytes();
+                    bytes += read.sizeInBytes();
+                }
+            }
+        }
+        return new FetchOutcome(data, bytes, hasError);
+    }
+
+    private static Errors checkEpoch(int requested, ReplicaStatus status) {
+        if (requested < 0 || status == null) {
+            return Errors.NONE;
+        }
+        if (requested < status.leaderEpoch()) {
+            return Errors.FENCED_LEADER_EPOCH;
+        }
+        if (requested > status.leaderEpoch()) {
+            return Errors.UNKNOWN_LEADER_EPOCH;
+        }
+        return Errors.NONE;
+    }
+
+    // ---- ListOffsets ------------------------------------------------------------------------------
+
+    CompletableFuture<AbstractResponse> listOffsets(RequestContext context, ListOffsetsRequest request) {
+        ListOffsetsResponseData data = new ListOffsetsResponseData();
+        ClusterImage image = cluster.image();
+        boolean readCommitted = request.data().isolationLevel() == IsolationLevel.READ_COMMITTED.id();
+        boolean withEpoch = request.version() >= 4;
+        for (ListOffsetsTopic topic : request.data().topics()) {
+            ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse().setName(topic.name());
+            data.topics().add(topicResponse);
+            for (ListOffsetsPartition p : topic.partitions()) {
+                ListOffsetsPartitionResponse response = new ListOffsetsPartitionResponse()
+                        .setPartitionIndex(p.partitionIndex())
+                        .setTimestamp(-1)
+                        .setOffset(-1)
+                        .setLeaderEpoch(-1);
+                topicResponse.partitions().add(response);
+                TopicPartition tp = new TopicPartition(topic.name(), p.partitionIndex());
+                Errors leaderError = leaderError(image, tp);
+                PartitionStateMachine stateMachine = leaderError == Errors.NONE ? raft.stateMachine(tp) : null;
+                if (stateMachine == null || stateMachine.log() == null) {
+                    response.setErrorCode(
+                            (leaderError == Errors.NONE ? Errors.NOT_LEADER_OR_FOLLOWER : leaderError).code());
+                    continue;
+                }
+                ReplicaStatus status = raft.status(tp);
+                Errors epochError = checkEpoch(p.currentLeaderEpoch(), status);
+                if (epochError != Errors.NONE) {
+                    response.setErrorCode(epochError.code());
+                    continue;
+                }
+                PartitionLog log = stateMachine.log();
+                long bound = readCommitted ? stateMachine.lastStableOffset() : stateMachine.highWatermark();
+                long timestamp = p.timestamp();
+                if (timestamp == ListOffsetsRequest.LATEST_TIMESTAMP) {
+                    response.setOffset(bound).setLeaderEpoch(withEpoch ? epochAt(log, bound) : -1);
+                } else if (timestamp == ListOffsetsRequest.EARLIEST_TIMESTAMP
+                        || timestamp == ListOffsetsRequest.EARLIEST_LOCAL_TIMESTAMP) {
+                    response.setOffset(log.logStartOffset())
+                            .setLeaderEpoch(withEpoch ? epochAt(log, log.logStartOffset()) : -1);
+                } else if (timestamp == ListOffsetsRequest.MAX_TIMESTAMP) {
+                    TimestampAndOffset max = log.maxTimestampAndOffset();
+                    if (max != null && max.offset() < bound) {
+                        response.setTimestamp(max.timestamp())
+                                .setOffset(max.offset())
+                                .setLeaderEpoch(max.leaderEpoch());
+                    }
+                } else if (timestamp == ListOffsetsRequest.LATEST_TIERED_TIMESTAMP
+                        || timestamp == ListOffsetsRequest.EARLIEST_PENDING_UPLOAD_TIMESTAMP) {
+                    response.setOffset(-1);
+                } else if (timestamp < 0) {
+                    response.setErrorCode(Errors.INVALID_REQUEST.code());
+                } else {
+                    TimestampAndOffset found = log.offsetForTimestamp(timestamp);
+                    if (found != null && found.offset() < bound) {
+                        response.setTimestamp(found.timestamp())
+                                .setOffset(found.offset())
+                                .setLeaderEpoch(found.leaderEpoch());
+                    }
+                }
+            }
+        }
+        return CompletableFuture.completedFuture(new ListOffsetsResponse(data));
+    }
+
+    private static int epochAt(PartitionLog log, long offset) {
+        var floor = log.leaderEpochs().entrySet().stream()
+                .filter(e -> e.getValue() <= offset)
+                .reduce((a, b) -> b);
+        return floor.map(Map.Entry::getKey).orElse(-1);
+    }
+
+    // ---- OffsetsForLeaderEpoch --------------------------------------------------------------------
+
+    CompletableFuture<AbstractResponse> offsetsForLeaderEpoch(
+            RequestContext context, OffsetsForLeaderEpochRequest request) {
+        OffsetForLeaderEpochResponseData data = new OffsetForLeaderEpochResponseData();
+        ClusterImage image = cluster.image();
+        for (OffsetForLeaderTopic topic : request.data().topics()) {
+            OffsetForLeaderTopicResult topicResult = new OffsetForLeaderTopicResult().setTopic(topic.topic());
+            data.topics().add(topicResult);
+            for (OffsetForLeaderPartition p : topic.partitions()) {
+                EpochEndOffset result = new EpochEndOffset()
+                        .setPartition(p.partition())
+                        .setLeaderEpoch(-1)
+                        .setEndOffset(-1);
+                topicResult.partitions().add(result);
+                TopicPartition tp = new TopicPartition(topic.topic(), p.partition());
+                Errors leaderError = leaderError(image, tp);
+                PartitionStateMachine stateMachine = leaderError == Errors.NONE ? raft.stateMachine(tp) : null;
+                if (stateMachine == null || stateMachine.log() == null) {
+                    result.setErrorCode(
+                            (leaderError == Errors.NONE ? Errors.NOT_LEADER_OR_FOLLOWER : leaderError).code());
+                    continue;
+                }
+                Errors epochError = checkEpoch(p.currentLeaderEpoch(), raft.status(tp));
+                if (epochError != Errors.NONE) {
+                    result.setErrorCode(epochError.code());
+                    continue;
+                }
+                PartitionLog.EpochEndOffset end = stateMachine.log().endOffsetForEpoch(p.leaderEpoch());
+                long endOffset =
+                        end.endOffset() < 0 ? end.endOffset() : Math.min(end.endOffset(), stateMachine.highWatermark());
+                result.setLeaderEpoch(end.leaderEpoch()).setEndOffset(endOffset);
+            }
+        }
+        return CompletableFuture.completedFuture(new OffsetsForLeaderEpochResponse(data));
+    }
+}

@@ -1,0 +1,66 @@
+package dev.sluice.coordinator;
+
+import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The cluster metadata the coordinator group agrees on: registered nodes, topics with their partitions'
+ * replicas and configs, and the next free producer id. Immutable; {@link ClusterState} makes a new one
+ * per applied command. {@code version} counts applied commands, so two nodes holding the same version
+ * hold the same image.
+ */
+public record ClusterImage(
+        String clusterId,
+        long version,
+        Map<Integer, NodeRegistration> nodes,
+        Map<String, TopicInfo> topics,
+        long nextProducerId) {
+
+    /** The image before the first command. */
+    public static ClusterImage empty() {
+        return new ClusterImage(null, 0, new TreeMap<>(), new TreeMap<>(), 1000);
+    }
+
+    public ClusterImage {
+        nodes = Map.copyOf(nodes);
+        topics = Map.copyOf(topics);
+    }
+
+    /** A registered node and how clients and peers reach it; a fenced node gets no new replicas. */
+    public record NodeRegistration(
+            int nodeId, String host, int port, String raftHost, int raftPort, String rack, boolean fenced) {}
+
+    /**
+     * A topic: its id, each partition's replicas (the first is the preferred leader) and the configs set
+     * on it (the rest are the cluster defaults).
+     */
+    public record TopicInfo(
+            String name, String topicId, Map<Integer, List<Integer>> replicas, Map<String, String> configs) {
+        public TopicInfo {
+            replicas = Map.copyOf(replicas);
+            configs = Map.copyOf(configs);
+        }
+
+        public int partitionCount() {
+            return replicas.size();
+        }
+    }
+
+    /** Nodes that take new replicas: registered and not fenced. */
+    public SortedSet<Integer> liveNodes() {
+        SortedSet<Integer> live = new TreeSet<>();
+        nodes.values().stream().filter(n -> !n.fenced()).forEach(n -> live.add(n.nodeId()));
+        return live;
+    }
+
+    public TopicInfo topic(String name) {
+        return topics.get(name);
+    }
+
+    public NodeRegistration node(int nodeId) {
+        return nodes.get(nodeId);
+    }
+}

@@ -1,0 +1,383 @@
+package dev.sluice.coordinator;
+
+import dev.sluice.coordinator.ClusterImage.NodeRegistration;
+import dev.sluice.coordinator.CoordinatorCommand.FenceNode;
+import dev.sluice.coordinator.CoordinatorCommand.RegisterNode;
+import dev.sluice.coordinator.CoordinatorCommand.SetReplicas;
+import dev.sluice.coordinator.CoordinatorQuery.HeartbeatReply;
+import dev.sluice.coordinator.CoordinatorQuery.ImageReply;
+import dev.sluice.coordinator.placement.Assignment;
+import dev.sluice.coordinator.placement.ReplicaPlacement;
+import dev.sluice.raft.RaftNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator group as seen from one node: submits commands, keeps this node registered and heard
+ * from (heartbeats carry the partitions it leads), keeps the latest image and the cluster's partition
+ * leadership, and, while this node leads the group, runs the controller loop: fences nodes not heard
+ * from for {@code node.failure.timeout.ms} and replaces their replicas on live nodes.
+ *
+ * <p>A voter hosts a member of the group and reads the image from its own state machine; any other node
+ * fetches the image from the group's leader when its heartbeat answer shows a newer version.
+ */
+public final class CoordinatorService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatorService.class);
+
+    /** The coordinator group's id: the same in every cluster (a node belongs to one cluster). */
+    public static final RaftGroupId GROUP_ID =
+            RaftGroupId.valueOf(UUID.nameUUIDFromBytes("sluice-coordinator".getBytes(StandardCharsets.UTF_8)));
+
+    /** A voter of the coordinator group: its node id and Raft address. */
+    public record Voter(int nodeId, String host, int port) {
+        public RaftPeer peer() {
+            return RaftPeer.newBuilder()
+                    .setId(Integer.toString(nodeId))
+                    .setAddress(host + ":" + port)
+                    .build();
+        }
+
+        /** Parses {@code coordinator.voters}: {@code id@host:port,id@host:port,...}. */
+        public static List<Voter> parseList(String value) {
+            List<Voter> voters = new ArrayList<>();
+            for (String item : value.split(",")) {
+                String s = item.trim();
+                if (s.isEmpty()) {
+                    continue;
+                }
+                int at = s.indexOf('@');
+                int colon = s.lastIndexOf(':');
+                if (at <= 0 || colon < at) {
+                    throw new IllegalArgumentException("expected id@host:port, got '" + s + "'");
+                }
+                voters.add(new Voter(
+                        Integer.parseInt(s.substring(0, at)),
+                        s.substring(at + 1, colon),
+                        Integer.parseInt(s.substring(colon + 1))));
+            }
+            if (voters.isEmpty()) {
+                throw new IllegalArgumentException("no voters");
+            }
+            return voters;
+        }
+    }
+
+    /** How this node registers itself. */
+    public record Self(int nodeId, String host, int port, String raftHost, int raftPort, String rack) {}
+
+    /** Timing of heartbeats and failure detection. */
+    public record Timing(long heartbeatIntervalMs, long nodeFailureTimeoutMs) {}
+
+    private final RaftNode raft;
+    private final RaftGroup group;
+    private final Self self;
+    private final Timing timing;
+    private final CoordinatorStateMachine stateMachine; // null on a non-voter
+    private final Supplier<List<PartitionLeadership>> reports;
+    private final RaftClient client;
+    private final ScheduledExecutorService loop;
+    private final List<Consumer<ClusterImage>> listeners = new CopyOnWriteArrayList<>();
+    private final Map<TopicPartition, PartitionLeadership> leadership = new ConcurrentHashMap<>();
+    private volatile ClusterImage image = ClusterImage.empty();
+    private volatile long lastHeartbeatAnsweredNs;
+    private volatile long leaderImageVersion = -1;
+    private volatile long leaderSinceNs = -1;
+    private volatile boolean closed;
+
+    private CoordinatorService(
+            RaftNode raft,
+            List<Voter> voters,
+            Self self,
+            Timing timing,
+            CoordinatorStateMachine stateMachine,
+            Supplier<List<PartitionLeadership>> reports) {
+        this.raft = raft;
+        this.group =
+                RaftGroup.valueOf(GROUP_ID, voters.stream().map(Voter::peer).toList());
+        this.self = self;
+        this.timing = timing;
+        this.stateMachine = stateMachine;
+        this.reports = reports;
+        this.client = raft.clientOf(group);
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "sluice-coordinator-" + self.nodeId());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /**
+     * Starts the service. On a voter, {@code stateMachine} is the one the node's Raft server hosts for
+     * {@link #GROUP_ID} (the group is added here on first start); on other nodes it is null.
+     */
+    public static CoordinatorService start(
+            RaftNode raft,
+            List<Voter> voters,
+            Self self,
+            Timing timing,
+            CoordinatorStateMachine stateMachine,
+            Supplier<List<PartitionLeadership>> reports)
+            throws IOException {
+        CoordinatorService service = new CoordinatorService(raft, voters, self, timing, stateMachine, reports);
+        if (stateMachine != null) {
+            raft.addOtherGroup(service.group);
+            stateMachine.addListener(service::imageChanged);
+        }
+        service.loop.scheduleWithFixedDelay(service::heartbeat, 0, timing.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
+        service.loop.scheduleWithFixedDelay(
+                service::controlSafely,
+                timing.heartbeatIntervalMs(),
+                timing.heartbeatIntervalMs(),
+                TimeUnit.MILLISECONDS);
+        return service;
+    }
+
+    public ClusterImage image() {
+        return image;
+    }
+
+    /** Runs {@code listener} with every new image, and now with the current one. */
+    public void addImageListener(Consumer<ClusterImage> listener) {
+        listeners.add(listener);
+        listener.accept(image);
+    }
+
+    /** The latest known leadership of every partition (reported by the leaders, through the coordinator). */
+    public PartitionLeadership leadership(TopicPartition tp) {
+        return leadership.get(tp);
+    }
+
+    /** Whether this node's heartbeats have been answered recently: it is part of a working cluster. */
+    public boolean connected() {
+        return lastHeartbeatAnsweredNs != 0
+                && System.nanoTime() - lastHeartbeatAnsweredNs
+                        < TimeUnit.MILLISECONDS.toNanos(timing.nodeFailureTimeoutMs());
+    }
+
+    /**
+     * Whether this node's image is at least as new as the coordinator leader's at the last heartbeat:
+     * a restarted node replaying the group's log holds a partial image until then.
+     */
+    public boolean caughtUp() {
+        long leaderVersion = leaderImageVersion;
+        return leaderVersion >= 0 && image.version() >= leaderVersion;
+    }
+
+    /** Submits a command to the group; completes with its result once committed and applied. */
+    public CompletableFuture<CoordinatorResult> submit(CoordinatorCommand command) {
+        Message message = Message.valueOf(ByteString.copyFrom(CoordinatorCodec.encode(command)));
+        return client.async().send(message).handle((reply, failure) -> {
+            if (failure != null) {
+                return CoordinatorResult.error(
+                        Errors.REQUEST_TIMED_OUT, "the coordinator did not answer: " + failure.getMessage());
+            }
+            if (!reply.isSuccess()) {
+                return CoordinatorResult.error(
+                        Errors.REQUEST_TIMED_OUT, "the coordinator did not answer: " + reply.getException());
+            }
+            return CoordinatorCodec.decode(reply.getMessage().getContent().toByteArray(), CoordinatorResult.class);
+        });
+    }
+
+    /** Waits until the image reaches at least {@code version} (or the timeout passes). */
+    public boolean awaitImage(long version, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (image.version() < version) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            if (stateMachine == null) {
+                refreshImage();
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    private void imageChanged(ClusterImage next) {
+        image = next;
+        for (Consumer<ClusterImage> listener : listeners) {
+            try {
+                listener.accept(next);
+            } catch (RuntimeException e) {
+                LOG.warn("an image listener failed", e);
+            }
+        }
+    }
+
+    // ---- heartbeats -------------------------------------------------------------------------------
+
+    private void heartbeat() {
+        if (closed) {
+            return;
+        }
+        try {
+            NodeRegistration registered = image.node(self.nodeId());
+            if (registered == null
+                    || registered.fenced()
+                    || registered.port() != self.port()
+                    || !Objects.equals(registered.host(), self.host())
+                    || registered.raftPort() != self.raftPort()
+                    || !Objects.equals(registered.raftHost(), self.raftHost())) {
+                register();
+            }
+            byte[] query = CoordinatorCodec.encode(
+                    new CoordinatorQuery(CoordinatorQuery.HEARTBEAT, self.nodeId(), reports.get()));
+            RaftClientReply reply = client.async()
+                    .sendReadOnly(Message.valueOf(ByteString.copyFrom(query)))
+                    .get(Math.max(1000, timing.nodeFailureTimeoutMs() / 2), TimeUnit.MILLISECONDS);
+            if (!reply.isSuccess()) {
+                return;
+            }
+            HeartbeatReply answer =
+                    CoordinatorCodec.decode(reply.getMessage().getContent().toByteArray(), HeartbeatReply.class);
+            lastHeartbeatAnsweredNs = System.nanoTime();
+            leaderImageVersion = answer.imageVersion();
+            Map<TopicPartition, PartitionLeadership> next = new ConcurrentHashMap<>();
+            for (PartitionLeadership l : answer.leaders()) {
+                next.put(new TopicPartition(l.topic(), l.partition()), l);
+            }
+            leadership.keySet().retainAll(next.keySet());
+            leadership.putAll(next);
+            if (stateMachine == null && answer.imageVersion() > image.version()) {
+                refreshImage();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.debug("coordinator heartbeat failed", e);
+        }
+    }
+
+    private void register() throws Exception {
+        CoordinatorResult result = submit(new RegisterNode(
+                        self.nodeId(),
+                        self.host(),
+                        self.port(),
+                        self.raftHost(),
+                        self.raftPort(),
+                        self.rack(),
+                        Uuid.randomUuid().toString()))
+                .get(timing.nodeFailureTimeoutMs(), TimeUnit.MILLISECONDS);
+        if (result.errorCode() != 0) {
+            LOG.warn("node {} could not register: {}", self.nodeId(), result.message());
+        } else {
+            LOG.info("node {} registered with the coordinator", self.nodeId());
+        }
+    }
+
+    private void refreshImage() {
+        try {
+            byte[] query = CoordinatorCodec.encode(new CoordinatorQuery(CoordinatorQuery.IMAGE, self.nodeId(), null));
+            RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(ByteString.copyFrom(query)));
+            if (reply.isSuccess()) {
+                ImageReply answer =
+                        CoordinatorCodec.decode(reply.getMessage().getContent().toByteArray(), ImageReply.class);
+                if (answer.image().version() > image.version()) {
+                    imageChanged(answer.image());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot fetch the coordinator image", e);
+        }
+    }
+
+    // ---- controller loop --------------------------------------------------------------------------
+
+    /** Whether this node leads the coordinator group (and can commit). */
+    public boolean isLeader() {
+        if (stateMachine == null) {
+            return false;
+        }
+        try {
+            var info = raft.division(GROUP_ID).getInfo();
+            return info.isLeader() && info.isLeaderReady();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void controlSafely() {
+        try {
+            control();
+        } catch (Exception e) {
+            LOG.warn("controller loop failed; it runs again in {} ms", timing.heartbeatIntervalMs(), e);
+        }
+    }
+
+    private void control() throws Exception {
+        if (closed || !isLeader()) {
+            leaderSinceNs = -1;
+            return;
+        }
+        long now = System.nanoTime();
+        if (leaderSinceNs < 0) {
+            leaderSinceNs = now;
+            return;
+        }
+        long timeoutNs = TimeUnit.MILLISECONDS.toNanos(timing.nodeFailureTimeoutMs());
+        ClusterImage current = image;
+        Map<Integer, Long> heard = stateMachine.lastHeardNs();
+        for (NodeRegistration node : current.nodes().values()) {
+            if (node.fenced()) {
+                continue;
+            }
+            long last = Math.max(heard.getOrDefault(node.nodeId(), leaderSinceNs), leaderSinceNs);
+            if (now - last > timeoutNs) {
+                LOG.warn(
+                        "node {} has not been heard from for {} ms: fencing it and replacing its replicas",
+                        node.nodeId(),
+                        TimeUnit.NANOSECONDS.toMillis(now - last));
+                submit(new FenceNode(node.nodeId())).get(timing.nodeFailureTimeoutMs(), TimeUnit.MILLISECONDS);
+                stateMachine.forgetLeadershipOf(node.nodeId());
+            }
+        }
+        current = image;
+        for (Assignment moved : ReplicaPlacement.replaceDeadReplicas(new ClusterState(current).load())) {
+            LOG.info("replicas of {}-{} move to {}", moved.topic(), moved.partition(), moved.replicas());
+            submit(new SetReplicas(moved.topic(), moved.partition(), moved.replicas()))
+                    .get(timing.nodeFailureTimeoutMs(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        loop.shutdownNow();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            client.close();
+        } catch (IOException e) {
+            LOG.debug("closing the coordinator client", e);
+        }
+    }
+}
