@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KafkaServer.class);
-    private static final long CLOSE_QUIET_PERIOD_MS = 0;
-    private static final long CLOSE_TIMEOUT_MS = 3_000;
+    /** The longest {@link #close()} waits for connections to close and event loops to stop. */
+    private static final long CLOSE_TIMEOUT_MS = 5_000;
 
     private final ServerSettings settings;
     private final EventLoopGroup acceptorGroup;
@@ -74,7 +74,7 @@ public final class KafkaServer implements AutoCloseable {
             this.serverChannel =
                     bootstrap.bind(settings.host(), settings.port()).sync().channel();
         } catch (InterruptedException | RuntimeException e) {
-            shutdownEventLoops();
+            shutdownEventLoops(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MS));
             throw e;
         }
     }
@@ -125,25 +125,29 @@ public final class KafkaServer implements AutoCloseable {
 
     /**
      * Closes the listener and every connection (responses not yet written are dropped) and stops the event
-     * loops, waiting a few seconds at most.
+     * loops, waiting {@value #CLOSE_TIMEOUT_MS} ms at most in all.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        stopAccepting();
-        connections.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        shutdownEventLoops();
+        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MS);
+        serverChannel.close().awaitUninterruptibly(remainingMs(deadlineNs));
+        connections.close().awaitUninterruptibly(remainingMs(deadlineNs));
+        shutdownEventLoops(deadlineNs);
         log.info("Kafka listener on port {} closed", port());
     }
 
-    private void shutdownEventLoops() {
-        Future<?> acceptor =
-                acceptorGroup.shutdownGracefully(CLOSE_QUIET_PERIOD_MS, CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        Future<?> io = ioGroup.shutdownGracefully(CLOSE_QUIET_PERIOD_MS, CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        acceptor.awaitUninterruptibly(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        io.awaitUninterruptibly(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    private void shutdownEventLoops(long deadlineNs) {
+        Future<?> acceptor = acceptorGroup.shutdownGracefully(0, remainingMs(deadlineNs), TimeUnit.MILLISECONDS);
+        Future<?> io = ioGroup.shutdownGracefully(0, remainingMs(deadlineNs), TimeUnit.MILLISECONDS);
+        acceptor.awaitUninterruptibly(remainingMs(deadlineNs));
+        io.awaitUninterruptibly(remainingMs(deadlineNs));
+    }
+
+    private static long remainingMs(long deadlineNs) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime()));
     }
 
     private final class ConnectionServer implements KafkaConnectionHandler.Server {

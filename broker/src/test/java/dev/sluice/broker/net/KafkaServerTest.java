@@ -8,8 +8,14 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -18,16 +24,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.ListGroupsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.MessageUtil;
+import org.apache.kafka.common.record.internal.FileRecords;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.Records;
+import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.ListGroupsRequest;
 import org.apache.kafka.common.requests.ListGroupsResponse;
 import org.apache.kafka.common.requests.MetadataRequest;
@@ -36,6 +52,7 @@ import org.apache.kafka.common.requests.RequestHeader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(30)
 class KafkaServerTest {
@@ -55,7 +72,8 @@ class KafkaServerTest {
 
     static SupportedApis testApis() {
         Map<ApiKeys, short[]> ranges = new EnumMap<>(ApiKeys.class);
-        for (ApiKeys key : List.of(ApiKeys.API_VERSIONS, ApiKeys.METADATA, ApiKeys.LIST_GROUPS, ApiKeys.PRODUCE)) {
+        for (ApiKeys key :
+                List.of(ApiKeys.API_VERSIONS, ApiKeys.METADATA, ApiKeys.LIST_GROUPS, ApiKeys.PRODUCE, ApiKeys.FETCH)) {
             ranges.put(key, new short[] {key.oldestVersion(), key.latestVersion()});
         }
         return SupportedApis.of(ranges);
@@ -100,7 +118,8 @@ class KafkaServerTest {
                                 ApiKeys.API_VERSIONS.id,
                                 ApiKeys.METADATA.id,
                                 ApiKeys.LIST_GROUPS.id,
-                                ApiKeys.PRODUCE.id);
+                                ApiKeys.PRODUCE.id,
+                                ApiKeys.FETCH.id);
                 ApiVersion metadata = response.apiVersion(ApiKeys.METADATA.id);
                 assertThat(metadata.minVersion()).isEqualTo(ApiKeys.METADATA.oldestVersion());
                 assertThat(metadata.maxVersion()).isEqualTo(ApiKeys.METADATA.latestVersion());
@@ -439,6 +458,58 @@ class KafkaServerTest {
         assertThat(completed.errorCounts()).containsExactly(Map.entry(Errors.NONE, 1));
         assertThat(completed.latencyNs()).isPositive();
         assertThat(observer.opened.get()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldSendFetchedRecordsStraightFromFilesAndMappings(@TempDir Path dir) throws Exception {
+        short fetchVersion = 12; // topic names rather than ids
+        SimpleRecord[] records = new SimpleRecord[1_000];
+        for (int i = 0; i < records.length; i++) {
+            byte[] value = new byte[1_000];
+            Arrays.fill(value, (byte) i);
+            records[i] = new SimpleRecord(value);
+        }
+        Path file = dir.resolve("00000000000000000000.log");
+        Files.write(
+                file,
+                RawKafkaConnection.bytes(
+                        MemoryRecords.withRecords(Compression.NONE, records).buffer()));
+        try (FileRecords fileRecords = FileRecords.open(file.toFile());
+                FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            MappedByteBuffer mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+            ScriptedHandler handler = ScriptedHandler.answering((context, request) -> fetchResponse(
+                    context.header().correlationId() == 1 ? fileRecords : MemoryRecords.readableRecords(mapping)));
+            KafkaServer server = start(handler);
+            RawKafkaConnection connection = connect(server);
+
+            for (int correlationId = 1; correlationId <= 2; correlationId++) {
+                RequestHeader header = RawKafkaConnection.header(ApiKeys.FETCH, fetchVersion, correlationId);
+                connection.send(header, new FetchRequest(new FetchRequestData(), fetchVersion));
+                FetchResponse response = (FetchResponse) connection.receive(header);
+                Records received = FetchResponse.recordsOrFail(
+                        response.data().responses().get(0).partitions().get(0));
+                int index = 0;
+                for (Record record : received.records()) {
+                    assertThat(record.valueSize()).isEqualTo(1_000);
+                    assertThat(record.value().get(999)).isEqualTo((byte) index++);
+                }
+                assertThat(index).isEqualTo(records.length);
+            }
+            waitUntil(() -> handler.released.size() == 2);
+            assertThat(fileRecords.channel().isOpen()).isTrue();
+        }
+    }
+
+    private static FetchResponse fetchResponse(Records records) {
+        FetchResponseData data = new FetchResponseData();
+        data.responses()
+                .add(new FetchResponseData.FetchableTopicResponse()
+                        .setTopic("events")
+                        .setPartitions(List.of(new FetchResponseData.PartitionData()
+                                .setPartitionIndex(0)
+                                .setHighWatermark(1_000)
+                                .setRecords(records))));
+        return FetchResponse.of(data);
     }
 
     /** A fresh connection still gets a correct ApiVersions answer. */
