@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.AlterConfigsOptions;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -228,11 +229,17 @@ final class TopicsCommand {
         @Override
         protected int execute(Admin admin, ClusterTarget target) {
             TopicDescription description = AdminCalls.describeTopic(admin, target, topic);
+            boolean alterConfigs = !set.isEmpty() || !delete.isEmpty();
+            if (alterConfigs && partitions != null) {
+                // The two changes are separate requests: let the cluster check the configs first, so a
+                // bad config does not leave the partitions changed and the configs not.
+                alterConfigs(admin, target, true);
+            }
             if (partitions != null) {
                 alterPartitions(admin, target, description.partitions().size());
             }
-            if (!set.isEmpty() || !delete.isEmpty()) {
-                alterConfigs(admin, target);
+            if (alterConfigs) {
+                alterConfigs(admin, target, false);
             }
             return ExitCodes.OK;
         }
@@ -256,7 +263,7 @@ final class TopicsCommand {
             out.println("Increased the partitions of topic " + topic + " from " + current + " to " + partitions + ".");
         }
 
-        private void alterConfigs(Admin admin, ClusterTarget target) {
+        private void alterConfigs(Admin admin, ClusterTarget target, boolean validateOnly) {
             List<AlterConfigOp> ops = new ArrayList<>();
             set.forEach(
                     (key, value) -> ops.add(new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET)));
@@ -264,8 +271,15 @@ final class TopicsCommand {
                 ops.add(new AlterConfigOp(new ConfigEntry(key, null), AlterConfigOp.OpType.DELETE));
             }
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            AlterConfigsOptions options = new AlterConfigsOptions().validateOnly(validateOnly);
             AdminCalls.await(
-                    admin.incrementalAlterConfigs(Map.of(resource, ops)).all(), target, topic);
+                    admin.incrementalAlterConfigs(Map.of(resource, ops), options)
+                            .all(),
+                    target,
+                    topic);
+            if (validateOnly) {
+                return;
+            }
             List<String> changes = new ArrayList<>();
             set.forEach((key, value) -> changes.add("set " + key + "=" + value));
             delete.forEach(key -> changes.add("removed " + key));
