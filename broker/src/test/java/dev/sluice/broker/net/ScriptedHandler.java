@@ -58,9 +58,10 @@ final class ScriptedHandler implements RequestHandler {
         int now = outstanding.incrementAndGet();
         maxOutstanding.accumulateAndGet(now, Math::max);
         CompletableFuture<AbstractResponse> future = new CompletableFuture<>();
-        future.whenComplete((response, error) -> outstanding.decrementAndGet());
         parked.add(new Parked(context, request, future));
-        return future;
+        // The server sees the answer only after the count drops: completing a future runs the server's
+        // continuation (which may dispatch the next request at once) before earlier-registered ones.
+        return future.whenComplete((response, error) -> outstanding.decrementAndGet());
     }
 
     @Override
