@@ -60,6 +60,20 @@ public record ClusterImage(
         return topics.get(name);
     }
 
+    /** The name of the topic with this id (requests since KIP-516 may name topics by id), or null. */
+    public String topicName(org.apache.kafka.common.Uuid topicId) {
+        if (topicId == null) {
+            return null;
+        }
+        String id = topicId.toString();
+        for (TopicInfo topic : topics.values()) {
+            if (topic.topicId().equals(id)) {
+                return topic.name();
+            }
+        }
+        return null;
+    }
+
     public NodeRegistration node(int nodeId) {
         return nodes.get(nodeId);
     }

@@ -135,11 +135,8 @@ public final class KafkaApis implements RequestHandler {
             for (MetadataRequestTopic t : request.data().topics()) {
                 if (t.name() != null) {
                     wanted.add(t.name());
-                } else if (t.topicId() != null) {
-                    image.topics().values().stream()
-                            .filter(i -> Uuid.fromString(i.topicId()).equals(t.topicId()))
-                            .findFirst()
-                            .ifPresent(i -> wanted.add(i.name()));
+                } else if (image.topicName(t.topicId()) != null) {
+                    wanted.add(image.topicName(t.topicId()));
                 }
             }
         }
@@ -158,7 +155,7 @@ public final class KafkaApis implements RequestHandler {
         return created.handle((ignored, failure) -> {
             ClusterImage now = cluster.image();
             MetadataResponseData data =
-                    new MetadataResponseData().setClusterId(now.clusterId()).setControllerId(controllerId(now));
+                    new MetadataResponseData().setClusterId(now.clusterId()).setControllerId(controllerId());
             for (NodeRegistration node : now.nodes().values()) {
                 if (!node.fenced()) {
                     data.brokers()
@@ -175,7 +172,7 @@ public final class KafkaApis implements RequestHandler {
             }
             if (!all) {
                 for (MetadataRequestTopic t : request.data().topics()) {
-                    if (t.name() == null && t.topicId() != null && !names.contains(nameOf(now, t.topicId()))) {
+                    if (t.name() == null && t.topicId() != null && !names.contains(now.topicName(t.topicId()))) {
                         data.topics()
                                 .add(new MetadataResponseTopic()
                                         .setTopicId(t.topicId())
@@ -187,18 +184,9 @@ public final class KafkaApis implements RequestHandler {
         });
     }
 
-    private static String nameOf(ClusterImage image, Uuid id) {
-        for (TopicInfo t : image.topics().values()) {
-            if (Uuid.fromString(t.topicId()).equals(id)) {
-                return t.name();
-            }
-        }
-        return null;
-    }
-
-    private int controllerId(ClusterImage image) {
-        // Kafka clients send admin requests to the controller: any live node serves them here.
-        return coordinator.isLeader() ? cluster.selfId() : cluster.selfId();
+    /** Kafka clients send admin requests to the controller; any node serves them here, so it names itself. */
+    private int controllerId() {
+        return cluster.selfId();
     }
 
     private MetadataResponseTopic topicMetadata(String name, ClusterImage image) {
@@ -330,7 +318,7 @@ public final class KafkaApis implements RequestHandler {
         }
         ClusterImage image = cluster.image();
         for (DeleteTopicState state : states) {
-            String name = state.name() != null ? state.name() : nameOf(image, state.topicId());
+            String name = state.name() != null ? state.name() : image.topicName(state.topicId());
             DeletableTopicResult result =
                     new DeletableTopicResult().setName(name).setTopicId(state.topicId());
             data.responses().add(result);
@@ -397,7 +385,7 @@ public final class KafkaApis implements RequestHandler {
         ClusterImage image = cluster.image();
         DescribeClusterResponseData data = new DescribeClusterResponseData()
                 .setClusterId(image.clusterId())
-                .setControllerId(controllerId(image));
+                .setControllerId(controllerId());
         for (NodeRegistration node : image.nodes().values()) {
             if (!node.fenced() || request.data().includeFencedBrokers()) {
                 data.brokers()

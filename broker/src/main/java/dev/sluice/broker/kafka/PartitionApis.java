@@ -23,7 +23,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
 import org.apache.kafka.common.message.FetchResponseData;
@@ -87,7 +86,7 @@ public final class PartitionApis {
         for (TopicProduceData topicData : request.data().topicData()) {
             String name = topicData.name();
             if ((name == null || name.isEmpty()) && topicData.topicId() != null) {
-                name = nameOf(image, topicData.topicId());
+                name = image.topicName(topicData.topicId());
             }
             TopicProduceResponse topicResponse =
                     new TopicProduceResponse().setName(topicData.name()).setTopicId(topicData.topicId());
@@ -190,15 +189,6 @@ public final class PartitionApis {
         return Errors.NONE;
     }
 
-    private static String nameOf(ClusterImage image, Uuid id) {
-        for (TopicInfo t : image.topics().values()) {
-            if (Uuid.fromString(t.topicId()).equals(id)) {
-                return t.name();
-            }
-        }
-        return null;
-    }
-
     // ---- Fetch ------------------------------------------------------------------------------------
 
     /** A fetch waiting for data: completes when enough bytes are there or its time is up. */
@@ -245,8 +235,9 @@ public final class PartitionApis {
         DelayedFetch delayed = new DelayedFetch(context, request);
         ClusterImage image = cluster.image();
         for (FetchTopic topic : request.data().topics()) {
-            String name =
-                    topic.topic() != null && !topic.topic().isEmpty() ? topic.topic() : nameOf(image, topic.topicId());
+            String name = topic.topic() != null && !topic.topic().isEmpty()
+                    ? topic.topic()
+                    : image.topicName(topic.topicId());
             if (name == null) {
                 continue;
             }
@@ -292,7 +283,7 @@ public final class PartitionApis {
         ClusterImage image = cluster.image();
         for (FetchTopic topic : request.data().topics()) {
             boolean byId = topic.topic() == null || topic.topic().isEmpty();
-            String name = byId ? nameOf(image, topic.topicId()) : topic.topic();
+            String name = byId ? image.topicName(topic.topicId()) : topic.topic();
             FetchableTopicResponse topicResponse =
                     new FetchableTopicResponse().setTopic(topic.topic()).setTopicId(topic.topicId());
             data.responses().add(topicResponse);
