@@ -127,36 +127,51 @@ final class LocalCommand implements Callable<Integer> {
     }
 
     private void writeConfig(Path config, int n, Path nodeDir) throws IOException {
+        try (Writer w = Files.newBufferedWriter(config)) {
+            w.write("# Written by `sluice local` at every start; edit the command's flags instead.\n");
+            w.write(nodeProperties(n, nodes, basePort, nodeDir));
+        }
+    }
+
+    /**
+     * The properties of node {@code n} (from 1) of a local cluster of {@code nodes} nodes whose first Kafka
+     * port is {@code basePort}: the port layout of the class comment, the first three nodes as voters,
+     * replication factor {@code min(3, nodes)} and {@code min.insync.replicas} {@code min(2, RF)}.
+     */
+    static String nodeProperties(int n, int nodes, int basePort, Path nodeDir) {
         StringBuilder voters = new StringBuilder();
         for (int v = 1; v <= Math.min(3, nodes); v++) {
             voters.append(v > 1 ? "," : "").append(v).append("@127.0.0.1:").append(basePort + 100 + v - 1);
         }
         int replication = Math.min(3, nodes);
-        try (Writer w = Files.newBufferedWriter(config)) {
-            w.write("# Written by `sluice local` at every start; edit the command's flags instead.\n");
-            w.write("node.id=" + n + "\n");
-            w.write("listeners=127.0.0.1:" + (basePort + n - 1) + "\n");
-            w.write("raft.listener=127.0.0.1:" + (basePort + 100 + n - 1) + "\n");
-            w.write("http.listener=127.0.0.1:" + (basePort + 200 + n - 1) + "\n");
-            w.write("data.dir=" + nodeDir.resolve("data") + "\n");
-            w.write("coordinator.voters=" + voters + "\n");
-            w.write("default.replication.factor=" + replication + "\n");
-            w.write("min.insync.replicas=" + Math.min(2, replication) + "\n");
-            w.write("num.partitions=1\n");
-        }
+        return "node.id=" + n + "\n"
+                + "listeners=127.0.0.1:" + (basePort + n - 1) + "\n"
+                + "raft.listener=127.0.0.1:" + (basePort + 100 + n - 1) + "\n"
+                + "http.listener=127.0.0.1:" + (basePort + 200 + n - 1) + "\n"
+                + "data.dir=" + nodeDir.resolve("data") + "\n"
+                + "coordinator.voters=" + voters + "\n"
+                + "default.replication.factor=" + replication + "\n"
+                + "min.insync.replicas=" + Math.min(2, replication) + "\n"
+                + "num.partitions=1\n";
     }
 
     private static List<String> javaCommand(Path config) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(SluiceTool.class.getName());
-        command.add("node");
-        command.add("--config");
-        command.add(config.toString());
+        command.addAll(nodeArguments(config));
         return command;
+    }
+
+    /** The arguments after the JVM's own that run {@code sluice node --config config} from this classpath. */
+    static List<String> nodeArguments(Path config) {
+        return List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                SluiceTool.class.getName(),
+                "node",
+                "--config",
+                config.toString());
     }
 
     private boolean awaitReady(List<Process> processes, PrintWriter err) throws InterruptedException {
