@@ -7,6 +7,7 @@ import dev.sluice.coordinator.CoordinatorCommand.SetReplicas;
 import dev.sluice.coordinator.CoordinatorQuery.HeartbeatReply;
 import dev.sluice.coordinator.CoordinatorQuery.ImageReply;
 import dev.sluice.coordinator.placement.Assignment;
+import dev.sluice.coordinator.placement.ClusterLoad;
 import dev.sluice.coordinator.placement.ReplicaPlacement;
 import dev.sluice.raft.RaftNode;
 import java.io.IOException;
@@ -19,9 +20,11 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.common.TopicPartition;
@@ -40,11 +43,46 @@ import org.slf4j.LoggerFactory;
 /**
  * The coordinator group as seen from one node: submits commands, keeps this node registered and heard
  * from (heartbeats carry the partitions it leads), keeps the latest image and the cluster's partition
- * leadership, and, while this node leads the group, runs the controller loop: fences nodes not heard
- * from for {@code node.failure.timeout.ms} and replaces their replicas on live nodes.
+ * leadership, and, while this node leads the group, runs the controller loop.
  *
  * <p>A voter hosts a member of the group and reads the image from its own state machine; any other node
  * fetches the image from the group's leader when its heartbeat answer shows a newer version.
+ *
+ * <h2>The controller loop</h2>
+ *
+ * Runs every heartbeat interval on the coordinator leader, in three steps:
+ *
+ * <ol>
+ *   <li><b>Fencing.</b> A node not heard from for {@code node.failure.timeout.ms} (counted from when this
+ *       node became leader at the earliest) is fenced: it takes no new replicas and leads nothing in the
+ *       image.
+ *   <li><b>Replacement.</b> {@link ReplicaPlacement#replaceDeadReplicas} replaces every replica on a
+ *       fenced node with a live node that is not yet a replica, restoring the replication factor; a
+ *       partition's live replicas move to the front, so a fenced preferred leader gives way to a live
+ *       one. When every live node already holds a replica, the fenced one stays, last in the list.
+ *   <li><b>Leader balance.</b> {@link ReplicaPlacement#balancePreferredLeaders(ClusterLoad, int)} over
+ *       the live nodes reorders replica lists (same replicas, new first one) so that the live nodes
+ *       prefer to lead numbers of partitions as even as the replica sets allow; the brokers then move
+ *       Raft leadership to the new preferred replicas by leader transfer once they are in sync. A
+ *       preferred leader is never a fenced node while the partition has a live replica. The passes are
+ *       rate-limited by {@link LeaderBalanceSchedule}: one runs when the live nodes changed, while the
+ *       previous pass still had work, or every {@link LeaderBalanceSchedule#PERIOD_MS} ms, and each
+ *       reorders at most about {@link LeaderBalanceSchedule#MOVES_MAX_PER_PASS} partitions.
+ * </ol>
+ *
+ * <p>A fenced node that comes back registers again with its next heartbeat, which unfences it (the
+ * registration counts as being heard from). What it gets then depends on how long it was away:
+ *
+ * <ul>
+ *   <li>Back before its replicas were replaced (or where they could not be, every live node being a
+ *       replica already), it is still in those replica lists. The leader-balance pass that its return
+ *       triggers makes it the preferred leader of its fair share of them again.
+ *   <li>Back after its replicas were replaced, it holds none, and nothing moves existing replicas back to
+ *       it: the cluster stays as it is until new topics and partitions are placed, and {@link
+ *       ReplicaPlacement#place} gives a node with fewer replicas new ones first, so the returned node
+ *       takes most new work until it has caught up. Moving existing replicas to even out replica counts
+ *       (a replica rebalance) is out of scope of the controller.
+ * </ul>
  */
 public final class CoordinatorService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatorService.class);
@@ -99,7 +137,13 @@ public final class CoordinatorService implements AutoCloseable {
     private final Timing timing;
     private final CoordinatorStateMachine stateMachine; // null on a non-voter
     private final Supplier<List<PartitionLeadership>> reports;
-    private final RaftClient client;
+    /**
+     * The client of the coordinator group. Ratis closes an async client for good once one of its ordered
+     * requests runs out of retries (every later call fails with {@code AlreadyClosedException}), so a
+     * failed call replaces it ({@link #renewClient}).
+     */
+    private volatile RaftClient client;
+
     private final ScheduledExecutorService loop;
     private final List<Consumer<ClusterImage>> listeners = new CopyOnWriteArrayList<>();
     private final Map<TopicPartition, PartitionLeadership> leadership = new ConcurrentHashMap<>();
@@ -108,6 +152,9 @@ public final class CoordinatorService implements AutoCloseable {
     private volatile long leaderImageVersion = -1;
     private volatile long leaderSinceNs = -1;
     private volatile boolean closed;
+    /** Used only by the controller loop's thread. */
+    private final LeaderBalanceSchedule balanceSchedule =
+            new LeaderBalanceSchedule(TimeUnit.MILLISECONDS.toNanos(LeaderBalanceSchedule.PERIOD_MS));
 
     private CoordinatorService(
             RaftNode raft,
@@ -191,8 +238,10 @@ public final class CoordinatorService implements AutoCloseable {
     /** Submits a command to the group; completes with its result once committed and applied. */
     public CompletableFuture<CoordinatorResult> submit(CoordinatorCommand command) {
         Message message = Message.valueOf(ByteString.copyFrom(CoordinatorCodec.encode(command)));
-        return client.async().send(message).handle((reply, failure) -> {
+        RaftClient current = client;
+        return current.async().send(message).handle((reply, failure) -> {
             if (failure != null) {
+                renewClient(current, failure);
                 return CoordinatorResult.error(
                         Errors.REQUEST_TIMED_OUT, "the coordinator did not answer: " + failure.getMessage());
             }
@@ -248,9 +297,16 @@ public final class CoordinatorService implements AutoCloseable {
             }
             byte[] query = CoordinatorCodec.encode(
                     new CoordinatorQuery(CoordinatorQuery.HEARTBEAT, self.nodeId(), reports.get()));
-            RaftClientReply reply = client.async()
-                    .sendReadOnly(Message.valueOf(ByteString.copyFrom(query)))
-                    .get(Math.max(1000, timing.nodeFailureTimeoutMs() / 2), TimeUnit.MILLISECONDS);
+            RaftClient current = client;
+            RaftClientReply reply;
+            try {
+                reply = current.async()
+                        .sendReadOnly(Message.valueOf(ByteString.copyFrom(query)))
+                        .get(Math.max(1000, timing.nodeFailureTimeoutMs() / 2), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                renewClient(current, e);
+                throw e;
+            }
             if (!reply.isSuccess()) {
                 return;
             }
@@ -271,6 +327,25 @@ public final class CoordinatorService implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             LOG.debug("coordinator heartbeat failed", e);
+        }
+    }
+
+    /**
+     * Replaces {@code failed} with a new client unless another thread did already. Called after any failed
+     * call: a fresh client costs little, and it is the only way out of a closed ordered-request window.
+     */
+    private void renewClient(RaftClient failed, Throwable cause) {
+        synchronized (this) {
+            if (client != failed || closed) {
+                return;
+            }
+            client = raft.clientOf(group);
+        }
+        LOG.debug("coordinator client replaced after: {}", cause.toString());
+        try {
+            failed.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("closing the failed coordinator client", e);
         }
     }
 
@@ -333,6 +408,7 @@ public final class CoordinatorService implements AutoCloseable {
     private void control() throws Exception {
         if (closed || !isLeader()) {
             leaderSinceNs = -1;
+            balanceSchedule.reset();
             return;
         }
         long now = System.nanoTime();
@@ -363,11 +439,43 @@ public final class CoordinatorService implements AutoCloseable {
             submit(new SetReplicas(moved.topic(), moved.partition(), moved.replicas()))
                     .get(timing.nodeFailureTimeoutMs(), TimeUnit.MILLISECONDS);
         }
+        balancePreferredLeaders(now);
+    }
+
+    /**
+     * The leader-balance pass, when {@link #balanceSchedule} says one is due: reorders replica lists so
+     * that preferred leaders are spread evenly over the live nodes. Reads the image after the commands
+     * above were applied (a submit completes once the command is applied here).
+     */
+    private void balancePreferredLeaders(long nowNs) throws Exception {
+        ClusterLoad load = new ClusterState(image).load();
+        if (!balanceSchedule.due(load.liveNodes(), nowNs)) {
+            return;
+        }
+        List<Assignment> reordered =
+                ReplicaPlacement.balancePreferredLeaders(load, LeaderBalanceSchedule.MOVES_MAX_PER_PASS);
+        balanceSchedule.ran(load.liveNodes(), nowNs, !reordered.isEmpty());
+        for (Assignment next : reordered) {
+            LOG.info(
+                    "preferred leader of {}-{} is now node {} (replicas {})",
+                    next.topic(),
+                    next.partition(),
+                    next.preferredLeader(),
+                    next.replicas());
+            CoordinatorResult result = submit(new SetReplicas(next.topic(), next.partition(), next.replicas()))
+                    .get(timing.nodeFailureTimeoutMs(), TimeUnit.MILLISECONDS);
+            if (result.errorCode() != 0) {
+                // Such as a topic deleted meanwhile; the next pass works from the new image.
+                LOG.info("preferred leader of {}-{} not changed: {}", next.topic(), next.partition(), result.message());
+            }
+        }
     }
 
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) { // no renewClient after this
+            closed = true;
+        }
         loop.shutdownNow();
         try {
             loop.awaitTermination(5, TimeUnit.SECONDS);

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The Ratis adapter of the coordinator group: decodes a command, lets {@link ClusterState} apply it,
  * answers with the result. Snapshots are the image as JSON in one file. Leader-local, not replicated:
- * when each node was last heard from (heartbeat queries) and the partition leadership they report.
+ * when each node was last heard from (heartbeat queries and registrations) and the partition leadership
+ * they report.
  *
  * <p>Threading: apply runs on the group's updater thread; queries on Ratis's server threads; image
  * listeners run on the apply thread (keep them short).
@@ -115,6 +116,11 @@ public final class CoordinatorStateMachine extends BaseStateMachine {
             synchronized (state) {
                 result = state.apply(command);
                 image = state.image();
+            }
+            if (command instanceof CoordinatorCommand.RegisterNode register && result.errorCode() == 0) {
+                // A registration is a sign of life: without this, the controller could fence a returning
+                // node again between its registration and its first heartbeat.
+                lastHeardNs.put(register.nodeId(), System.nanoTime());
             }
         } catch (IllegalArgumentException e) {
             result = CoordinatorResult.error(org.apache.kafka.common.protocol.Errors.INVALID_REQUEST, e.getMessage());

@@ -9,6 +9,7 @@ import dev.sluice.coordinator.CoordinatorCommand.CreateTopic;
 import dev.sluice.coordinator.CoordinatorCommand.DeleteTopic;
 import dev.sluice.coordinator.CoordinatorCommand.FenceNode;
 import dev.sluice.coordinator.CoordinatorCommand.RegisterNode;
+import dev.sluice.coordinator.CoordinatorCommand.SetReplicas;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -76,6 +77,33 @@ class ClusterStateTest {
         assertThat(decoded.topic("a").partitionCount()).isEqualTo(6);
         assertThat(decoded.topic("a").configs()).containsExactly(Map.entry("segment.bytes", "4096"));
         assertThat(decoded.liveNodes()).containsExactly(1);
+    }
+
+    @Test
+    void shouldApplyAReorderOfTheSameReplicasAsANewImageVersion() {
+        ClusterState state = threeNodes();
+        state.apply(new CreateTopic("events", "id-1", 1, 3, Map.of(), null));
+        List<Integer> placed = state.image().topic("events").replicas().get(0);
+        List<Integer> reordered = List.of(placed.get(2), placed.get(0), placed.get(1));
+        long version = state.image().version();
+
+        assertThat(state.apply(new SetReplicas("events", 0, reordered)).error()).isEqualTo(Errors.NONE);
+
+        assertThat(state.image().topic("events").replicas().get(0)).isEqualTo(reordered);
+        assertThat(state.image().version()).isEqualTo(version + 1);
+    }
+
+    @Test
+    void shouldRejectReplicasOnAnUnregisteredNodeOrOfAMissingPartition() {
+        ClusterState state = threeNodes();
+        state.apply(new CreateTopic("events", "id-1", 1, 3, Map.of(), null));
+        long version = state.image().version();
+
+        assertThat(state.apply(new SetReplicas("events", 0, List.of(1, 2, 7))).error())
+                .isEqualTo(Errors.INVALID_REPLICA_ASSIGNMENT);
+        assertThat(state.apply(new SetReplicas("events", 1, List.of(1, 2, 3))).error())
+                .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+        assertThat(state.image().version()).isEqualTo(version);
     }
 
     @Test

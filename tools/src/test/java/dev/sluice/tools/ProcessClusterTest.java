@@ -47,8 +47,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A 3-node cluster of real node processes ({@code sluice node}, one JVM each, on loopback) driven by real
- * Kafka clients: {@code kcat} (librdkafka) produces and consumes, and the Apache Kafka Java client keeps
- * producing while the leader of the busiest partition is killed with SIGKILL.
+ * Kafka clients: {@code kcat} (librdkafka) produces and consumes, Kafka's {@code ProducerPerformance}
+ * runs, and the Apache Kafka Java client keeps producing while the leader of the busiest partition is
+ * killed with SIGKILL.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -153,6 +154,49 @@ class ProcessClusterTest {
     }
 
     /**
+     * Kafka's own {@code ProducerPerformance} (from kafka-tools, as its users run it: a separate JVM) sends
+     * to an RF-3 topic with acks=all and reports every record sent. ({@code ConsumerPerformance} subscribes
+     * with a group, so it needs consumer groups.)
+     */
+    @Test
+    @Order(2)
+    void kafkaProducerPerformanceRunsAgainstTheCluster() throws Exception {
+        admin.createTopics(List.of(new NewTopic("perf", PARTITIONS, (short) 3)))
+                .all()
+                .get(30, TimeUnit.SECONDS);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String out = run(
+                null,
+                java,
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.apache.kafka.tools.ProducerPerformance",
+                "--topic",
+                "perf",
+                "--num-records",
+                "20000",
+                "--record-size",
+                "512",
+                "--throughput",
+                "-1",
+                "--producer-props",
+                "bootstrap.servers=" + cluster.bootstrapServers(),
+                "acks=all");
+        String[] lines = out.strip().split("\n");
+        assertThat(lines[lines.length - 1]).startsWith("20000 records sent,").contains("ms 99th");
+        Map<TopicPartition, org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo> ends =
+                admin.listOffsets(IntStream.range(0, PARTITIONS)
+                                .boxed()
+                                .collect(Collectors.toMap(
+                                        p -> new TopicPartition("perf", p),
+                                        p -> org.apache.kafka.clients.admin.OffsetSpec.latest())))
+                        .all()
+                        .get(30, TimeUnit.SECONDS);
+        assertThat(ends.values().stream().mapToLong(i -> i.offset()).sum()).isEqualTo(20_000);
+    }
+
+    /**
      * An idempotent acks=all producer sends 100,000 keyed records to a 6-partition RF-3 topic; once a third
      * are acknowledged, the node leading the partition with the most records is killed with SIGKILL. Every
      * record must be acknowledged (the producer retries through the failover), read back exactly once and
@@ -160,7 +204,7 @@ class ProcessClusterTest {
      * up; and the segment files of every partition are then byte-identical on the three replicas.
      */
     @Test
-    @Order(2)
+    @Order(3)
     void noAcknowledgedRecordIsLostWhenTheBusiestLeaderIsKilled() throws Exception {
         String topic = "failover";
         admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 3)))

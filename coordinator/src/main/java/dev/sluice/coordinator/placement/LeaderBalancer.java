@@ -30,6 +30,14 @@ import java.util.TreeSet;
  * counts, from a most-loaded node to a least-loaded one, which keeps moves few; an optimal choice is left
  * exactly as it is.
  *
+ * <p>Bounded moves: the caller may cap how many partitions whose preferred leader is live get a new
+ * one. Shifting stops before a chain would take that count past the cap, except for the first chain, so
+ * every call on an uneven choice makes progress: a chain visits distinct nodes, so it is shorter than the
+ * number of live nodes. As every shift strictly lowers the sum of squared counts, calling again on the
+ * applied result (as the controller does, pass after pass) ends at the same counts as one uncapped call.
+ * Partitions whose preferred leader is not live get a live one whatever the cap, and do not count
+ * against it.
+ *
  * <p>Not thread-safe; one instance serves one call.
  */
 final class LeaderBalancer {
@@ -41,13 +49,27 @@ final class LeaderBalancer {
     private final int[] leaderSlot;
     /** By slot: the indexes in {@link #assignments} of the partitions the node leads, ascending. */
     private final List<SortedSet<Integer>> ledPartitions;
+    /** By index in {@link #assignments}: the slot of its current preferred leader, or -1 when not live. */
+    private final int[] originalSlot;
+    /** The most partitions with a live preferred leader whose leader may change (see the class doc). */
+    private final int movesMax;
+    /** How many partitions with a live preferred leader are now led by another node. */
+    private int moved;
+
+    private boolean shiftedOnce;
 
     /**
      * @param liveNodes the nodes that can lead
      * @param assignments every partition, in topic and partition order
+     * @param movesMax the most partitions with a live preferred leader to give another one (at least 1)
      */
-    LeaderBalancer(SortedSet<Integer> liveNodes, List<Assignment> assignments) {
+    LeaderBalancer(SortedSet<Integer> liveNodes, List<Assignment> assignments, int movesMax) {
+        if (movesMax < 1) {
+            throw new IllegalArgumentException("movesMax must be at least 1, was " + movesMax);
+        }
         this.assignments = assignments;
+        this.movesMax = movesMax;
+        this.originalSlot = new int[assignments.size()];
         this.nodeIds = liveNodes.stream().mapToInt(Integer::intValue).toArray();
         this.liveReplicaSlots = new int[assignments.size()][];
         this.leaderSlot = new int[assignments.size()];
@@ -61,6 +83,11 @@ final class LeaderBalancer {
                     .filter(slot -> slot >= 0)
                     .toArray();
             leaderSlot[index] = liveReplicaSlots[index].length == 0 ? -1 : liveReplicaSlots[index][0];
+            originalSlot[index] =
+                    Arrays.binarySearch(nodeIds, assignments.get(index).preferredLeader());
+            if (originalSlot[index] < 0) {
+                originalSlot[index] = -1;
+            }
             if (leaderSlot[index] >= 0) {
                 ledPartitions.get(leaderSlot[index]).add(index);
             }
@@ -114,7 +141,11 @@ final class LeaderBalancer {
             int[] reachedVia = new int[nodeIds.length];
             int to = leastLoadedReachable(from, minCount, reachedVia);
             if (count(to) <= count(from) - 2) {
+                if (shiftedOnce && moved + chainLength(from, to, reachedVia) > movesMax) {
+                    return false; // the cap is reached; a later call goes on from the applied result
+                }
                 shift(from, to, reachedVia);
+                shiftedOnce = true;
                 return true;
             }
         }
@@ -157,6 +188,15 @@ final class LeaderBalancer {
         return best;
     }
 
+    /** How many partitions change leader when shifting along the chain from {@code from} to {@code to}. */
+    private int chainLength(int from, int to, int[] reachedVia) {
+        int length = 0;
+        for (int node = to; node != from; node = leaderSlot[reachedVia[node]]) {
+            length++;
+        }
+        return length;
+    }
+
     /** Moves each leadership on the chain one step towards {@code to}. */
     private void shift(int from, int to, int[] reachedVia) {
         int node = to;
@@ -166,6 +206,9 @@ final class LeaderBalancer {
             ledPartitions.get(previous).remove(index);
             ledPartitions.get(node).add(index);
             leaderSlot[index] = node;
+            if (originalSlot[index] >= 0) {
+                moved += (node != originalSlot[index] ? 1 : 0) - (previous != originalSlot[index] ? 1 : 0);
+            }
             node = previous;
         }
     }

@@ -67,7 +67,8 @@ import java.util.Set;
  *
  * <p>{@link #balancePreferredLeaders}: see {@link LeaderBalancer}; it moves leaderships along chains of
  * partitions until no chain can take one from a node to a node leading at least two fewer, which
- * gives the most even spread the replica sets allow.
+ * gives the most even spread the replica sets allow. With a cap on the moves it stops early, and calling
+ * it again on the applied answer goes on from there.
  */
 public final class ReplicaPlacement {
     private static final Comparator<Assignment> BY_TOPIC_AND_PARTITION =
@@ -257,8 +258,24 @@ public final class ReplicaPlacement {
      * @return the changed assignments, in topic and partition order
      */
     public static List<Assignment> balancePreferredLeaders(ClusterLoad load) {
+        return balancePreferredLeaders(load, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #balancePreferredLeaders(ClusterLoad)} in bounded steps, so that a large cluster does not
+     * move many leaderships at once: at most {@code movesMax} partitions whose preferred leader is live
+     * get another one, or one chain of moves when even the first chain is longer (a chain is shorter than
+     * the number of live nodes). Partitions whose preferred leader is not live get a live one whatever
+     * the cap, and do not count against it. Applying the answer and calling again, until the answer is
+     * empty, ends with the leader counts one uncapped call gives.
+     *
+     * @param movesMax at least 1
+     * @return the changed assignments, in topic and partition order
+     * @throws IllegalArgumentException when {@code movesMax} is below 1
+     */
+    public static List<Assignment> balancePreferredLeaders(ClusterLoad load, int movesMax) {
         Objects.requireNonNull(load, "load");
-        return new LeaderBalancer(load.liveNodes(), sorted(load.assignments())).balance();
+        return new LeaderBalancer(load.liveNodes(), sorted(load.assignments()), movesMax).balance();
     }
 
     private static List<Assignment> sorted(List<Assignment> assignments) {

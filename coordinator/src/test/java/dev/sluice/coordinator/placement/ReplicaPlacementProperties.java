@@ -230,6 +230,50 @@ class ReplicaPlacementProperties {
                 .isEmpty();
     }
 
+    @Property(tries = 300)
+    void cappedBalancingMovesAtMostTheCapOrOneChainOfLiveLeaders(
+            @ForAll("clusters") ClusterLoad load, @ForAll @IntRange(min = 1, max = 4) int movesMax) {
+        Map<String, Assignment> before = byPartition(load.assignments());
+
+        List<Assignment> changes = ReplicaPlacement.balancePreferredLeaders(load, movesMax);
+
+        long movedLiveLeaders = changes.stream()
+                .filter(c -> load.liveNodes().contains(before.get(key(c)).preferredLeader()))
+                .count();
+        assertThat(movedLiveLeaders)
+                .isLessThanOrEqualTo(Math.max(movesMax, load.liveNodes().size() - 1));
+        long deadLeadersWithALiveReplica = load.assignments().stream()
+                .filter(a -> !load.liveNodes().contains(a.preferredLeader()))
+                .filter(a -> a.replicas().stream().anyMatch(load.liveNodes()::contains))
+                .count();
+        assertThat(changes.size() - movedLiveLeaders).isEqualTo(deadLeadersWithALiveReplica);
+    }
+
+    /**
+     * The controller's passes: each applies a capped answer to the image and the next one starts from
+     * there. They end (each pass after the first lowers the sum of squared counts, which starts below the
+     * square of the partition count) at the leader counts of one uncapped call.
+     */
+    @Property(tries = 300)
+    void cappedBalancingRepeatedEndsAtTheCountsOfUncappedBalancing(
+            @ForAll("clusters") ClusterLoad load, @ForAll @IntRange(min = 1, max = 4) int movesMax) {
+        List<Integer> uncapped = sortedCounts(leaderCounts(
+                load.liveNodes(), apply(load.assignments(), ReplicaPlacement.balancePreferredLeaders(load))));
+        List<Assignment> current = load.assignments();
+        int passes = 0;
+        List<Assignment> changes;
+        do {
+            changes = ReplicaPlacement.balancePreferredLeaders(new ClusterLoad(load.liveNodes(), current), movesMax);
+            current = apply(current, changes);
+            passes++;
+            assertThat(passes)
+                    .isLessThanOrEqualTo(
+                            load.assignments().size() * load.assignments().size() + 1);
+        } while (!changes.isEmpty());
+
+        assertThat(sortedCounts(leaderCounts(load.liveNodes(), current))).isEqualTo(uncapped);
+    }
+
     // ---- generators ----
 
     record TopicRequest(String name, int count, int replicationFactor) {}
@@ -382,6 +426,10 @@ class ReplicaPlacementProperties {
         Map<Integer, Integer> counts = new HashMap<>();
         liveNodes.forEach(node -> counts.put(node, 0));
         return counts;
+    }
+
+    private static List<Integer> sortedCounts(Map<Integer, Integer> counts) {
+        return counts.values().stream().sorted().toList();
     }
 
     private static int spread(Map<Integer, Integer> counts) {

@@ -225,6 +225,49 @@ class ReplicaPlacementTest {
     }
 
     @Test
+    void shouldStopAtTheCapAndGoOnFromTheAppliedResult() {
+        // Node 3 came back: it is a replica of all six partitions and leads none.
+        List<Assignment> existing = new ArrayList<>();
+        for (int p = 0; p < 6; p++) {
+            existing.add(new Assignment("orders", p, p % 2 == 0 ? List.of(1, 2, 3) : List.of(2, 1, 3)));
+        }
+
+        List<Assignment> first = ReplicaPlacement.balancePreferredLeaders(cluster(List.of(1, 2, 3), existing), 1);
+        List<Assignment> afterFirst = applied(existing, first);
+        List<Assignment> second = ReplicaPlacement.balancePreferredLeaders(cluster(List.of(1, 2, 3), afterFirst), 1);
+        List<Assignment> afterSecond = applied(afterFirst, second);
+
+        assertThat(first).hasSize(1);
+        assertThat(second).hasSize(1);
+        assertThat(leaderCounts(afterSecond))
+                .containsEntry(1, 2)
+                .containsEntry(2, 2)
+                .containsEntry(3, 2);
+        assertThat(ReplicaPlacement.balancePreferredLeaders(cluster(List.of(1, 2, 3), afterSecond), 1))
+                .isEmpty();
+    }
+
+    @Test
+    void shouldGiveEveryDeadPreferredLeaderALiveOneWhateverTheCap() {
+        List<Assignment> existing = List.of(
+                new Assignment("orders", 0, List.of(9, 1, 2)),
+                new Assignment("orders", 1, List.of(9, 2, 1)),
+                new Assignment("orders", 2, List.of(9, 1, 2)));
+
+        List<Assignment> balanced = ReplicaPlacement.balancePreferredLeaders(cluster(List.of(1, 2), existing), 1);
+
+        assertThat(balanced).extracting(Assignment::preferredLeader).doesNotContain(9);
+        assertThat(balanced).hasSize(3);
+    }
+
+    @Test
+    void shouldRejectACapBelowOne() {
+        assertThatThrownBy(() -> ReplicaPlacement.balancePreferredLeaders(cluster(List.of(1)), 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("movesMax");
+    }
+
+    @Test
     void shouldRejectAnAssignmentThatListsANodeTwice() {
         assertThatThrownBy(() -> new Assignment("orders", 0, List.of(1, 1)))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -247,6 +290,17 @@ class ReplicaPlacementTest {
 
     private static ClusterLoad cluster(List<Integer> liveNodes, List<Assignment> assignments) {
         return new ClusterLoad(new TreeSet<>(liveNodes), assignments);
+    }
+
+    private static List<Assignment> applied(List<Assignment> assignments, List<Assignment> changes) {
+        List<Assignment> result = new ArrayList<>();
+        for (Assignment assignment : assignments) {
+            result.add(changes.stream()
+                    .filter(c -> c.topic().equals(assignment.topic()) && c.partition() == assignment.partition())
+                    .findFirst()
+                    .orElse(assignment));
+        }
+        return result;
     }
 
     private static Map<Integer, Integer> replicaCounts(List<Assignment> assignments) {
