@@ -4,6 +4,7 @@ import dev.sluice.broker.http.HealthReport;
 import dev.sluice.broker.http.HttpEndpoint;
 import dev.sluice.broker.http.KafkaRequestMetrics;
 import dev.sluice.broker.http.MetricsRegistry;
+import dev.sluice.broker.http.PartitionMetrics;
 import dev.sluice.broker.kafka.ClusterView;
 import dev.sluice.broker.kafka.KafkaApis;
 import dev.sluice.broker.kafka.PartitionApis;
@@ -85,11 +86,12 @@ public final class SluiceNode implements AutoCloseable {
                 coordinatorStateMachine,
                 () -> reconcilerRef[0] == null ? List.of() : reconcilerRef[0].leadershipReports());
         ClusterView cluster = new ClusterView(nodeId, raft, coordinator);
-        PartitionApis partitionApis = new PartitionApis(config, cluster, raft, maintenance);
+        this.metrics = new MetricsRegistry();
+        PartitionApis partitionApis =
+                new PartitionApis(config, cluster, raft, maintenance, new PartitionMetrics(metrics));
         this.reconciler = new Reconciler(nodeId, config, raft, coordinator, partitionApis);
         reconcilerRef[0] = reconciler;
         maintenance.scheduleWithFixedDelay(this::reconcileSafely, 100, 250, TimeUnit.MILLISECONDS);
-        this.metrics = new MetricsRegistry();
         registerGauges();
         KafkaApis apis = new KafkaApis(config, cluster, coordinator, partitionApis);
         BrokerConfig.HostPort listener = config.kafkaAddress();

@@ -1,9 +1,19 @@
 package dev.sluice.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,20 +21,38 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
+import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsPartitionResult;
+import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsTopicResult;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.DeleteRecordsRequest;
+import org.apache.kafka.common.requests.DeleteRecordsResponse;
+import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -151,5 +179,159 @@ class LocalClusterTest {
             }
         }
         assertThat(received).isEqualTo(sent);
+    }
+
+    /**
+     * DeleteRecords through the Admin client on one node: the low watermark it answers is where a consumer
+     * starting from the beginning starts and what ListOffsets(EARLIEST) reports; a fetch below it is out
+     * of range. Every request version parses its answer, with the per-partition errors. The node's metrics
+     * then show the Raft commit latency and the bytes produced and fetched.
+     */
+    @Test
+    void deleteRecordsMovesTheLogStartOffsetAndTheDataPathIsMeasured() throws Exception {
+        startCluster(1);
+        TopicPartition tp = new TopicPartition("trimmed", 0);
+        Properties common = new Properties();
+        common.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Properties producerProps = new Properties();
+        producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+        Properties consumerProps = new Properties();
+        consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        try (Admin admin = Admin.create(common)) {
+            admin.createTopics(List.of(new NewTopic(tp.topic(), 1, (short) 1)))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+            try (KafkaProducer<String, String> producer =
+                    new KafkaProducer<>(producerProps, new StringSerializer(), new StringSerializer())) {
+                List<Future<RecordMetadata>> acks = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    acks.add(producer.send(new ProducerRecord<>(tp.topic(), 0, "key", "value-" + i)));
+                }
+                for (Future<RecordMetadata> ack : acks) {
+                    ack.get(30, TimeUnit.SECONDS);
+                }
+            }
+
+            long lowWatermark = admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(40)))
+                    .lowWatermarks()
+                    .get(tp)
+                    .get(30, TimeUnit.SECONDS)
+                    .lowWatermark();
+            assertThat(lowWatermark).isEqualTo(40);
+            assertThatThrownBy(() -> admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(101)))
+                            .all()
+                            .get(30, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(org.apache.kafka.common.errors.OffsetOutOfRangeException.class);
+            assertThat(admin.listOffsets(Map.of(tp, OffsetSpec.earliest()))
+                            .partitionResult(tp)
+                            .get(30, TimeUnit.SECONDS)
+                            .offset())
+                    .isEqualTo(40);
+        }
+        for (short version = ApiKeys.DELETE_RECORDS.oldestVersion();
+                version <= ApiKeys.DELETE_RECORDS.latestVersion();
+                version++) {
+            DeleteRecordsResponseData answer = deleteRecordsRaw(nodes.get(0).kafkaPort(), version, tp.topic());
+            assertThat(answer.topics().find("nowhere").partitions().find(0))
+                    .as("v%d, an unknown topic", version)
+                    .isEqualTo(new DeleteRecordsPartitionResult()
+                            .setPartitionIndex(0)
+                            .setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
+                            .setLowWatermark(-1));
+            DeleteRecordsTopicResult trimmed = answer.topics().find(tp.topic());
+            assertThat(trimmed.partitions().find(7).errorCode())
+                    .as("v%d, an unknown partition", version)
+                    .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+            assertThat(trimmed.partitions().find(0))
+                    .as("v%d, below the log start offset", version)
+                    .isEqualTo(new DeleteRecordsPartitionResult()
+                            .setPartitionIndex(0)
+                            .setErrorCode(Errors.NONE.code())
+                            .setLowWatermark(40));
+        }
+
+        try (KafkaConsumer<String, String> consumer =
+                new KafkaConsumer<>(consumerProps, new StringDeserializer(), new StringDeserializer())) {
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, 10);
+            assertThatThrownBy(() -> {
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                        while (System.nanoTime() < deadline) {
+                            consumer.poll(Duration.ofMillis(200));
+                        }
+                    })
+                    .isInstanceOf(OffsetOutOfRangeException.class);
+
+            consumer.seekToBeginning(List.of(tp));
+            List<ConsumerRecord<String, String>> received = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (received.size() < 60 && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(received::add);
+            }
+            assertThat(received).hasSize(60);
+            assertThat(received.get(0).offset()).isEqualTo(40);
+            assertThat(received.get(0).value()).isEqualTo("value-40");
+        }
+
+        String metrics = scrapeMetrics(nodes.get(0));
+        assertThat(sample(metrics, "sluice_raft_commit_latency_ms_count")).isPositive();
+        assertThat(sample(metrics, "sluice_produce_bytes_total{topic=\"trimmed\"}"))
+                .isPositive();
+        assertThat(sample(metrics, "sluice_fetch_bytes_total{topic=\"trimmed\"}"))
+                .isPositive();
+    }
+
+    /** DeleteRecords at {@code version} over a plain socket: unknown topic, unknown partition, offset 10. */
+    private static DeleteRecordsResponseData deleteRecordsRaw(int port, short version, String topic)
+            throws IOException {
+        DeleteRecordsRequestData data = new DeleteRecordsRequestData().setTimeoutMs(10_000);
+        data.topics()
+                .add(new DeleteRecordsTopic()
+                        .setName("nowhere")
+                        .setPartitions(List.of(new DeleteRecordsPartition().setPartitionIndex(0))));
+        data.topics()
+                .add(new DeleteRecordsTopic()
+                        .setName(topic)
+                        .setPartitions(List.of(
+                                new DeleteRecordsPartition().setPartitionIndex(7),
+                                new DeleteRecordsPartition()
+                                        .setPartitionIndex(0)
+                                        .setOffset(10))));
+        RequestHeader header = new RequestHeader(ApiKeys.DELETE_RECORDS, version, "raw", 7);
+        ByteBuffer request =
+                new DeleteRecordsRequest.Builder(data).build(version).serializeWithHeader(header);
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(30_000);
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeInt(request.remaining());
+            out.write(request.array(), request.arrayOffset() + request.position(), request.remaining());
+            out.flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            byte[] frame = new byte[in.readInt()];
+            in.readFully(frame);
+            return ((DeleteRecordsResponse) AbstractResponse.parseResponse(ByteBuffer.wrap(frame), header)).data();
+        }
+    }
+
+    private static String scrapeMetrics(SluiceNode node) throws Exception {
+        HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics"))
+                .timeout(Duration.ofSeconds(10))
+                .build();
+        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        return response.body();
+    }
+
+    /** The value of the sample line whose name and labels are exactly {@code series}. */
+    private static double sample(String exposition, String series) {
+        Matcher matcher =
+                Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(exposition);
+        assertThat(matcher.find()).as("a sample %s in%n%s", series, exposition).isTrue();
+        return Double.parseDouble(matcher.group(1));
     }
 }

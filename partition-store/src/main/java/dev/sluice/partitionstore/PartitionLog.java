@@ -29,14 +29,17 @@ import org.slf4j.LoggerFactory;
  * 2), with sparse offset and time indexes, log state and leader-epoch history in the node's metadata
  * store.
  *
- * <p>Invariants: {@code logStartOffset <= logEndOffset}; segments are contiguous (each starts at the
- * previous one's {@code nextOffset}) and only the last one, the active segment, is written; every batch
- * on disk was CRC-checked before it was written and is checked again when it is read; every index entry
- * points at the start of a batch with that base offset.
+ * <p>Invariants: {@code logStartOffset <= logEndOffset}; the first segment starts at or below the log
+ * start offset (after {@link #advanceLogStartOffset}, whole segments may lie below it until they are
+ * deleted); segments are contiguous (each starts at the previous one's {@code nextOffset}) and only the
+ * last one, the active segment, is written; every batch on disk was CRC-checked before it was written and
+ * is checked again when it is read; every index entry points at the start of a batch with that base
+ * offset.
  *
- * <p>Threading: {@link #append}, {@link #roll}, {@link #truncateTo}, {@link #deleteRecordsBefore},
- * retention, {@link #flush} and {@link #close} come from one writer thread (later, the Raft apply
- * thread). {@link #read}, {@link #offsetForTimestamp} and the offset getters may come from any thread.
+ * <p>Threading: {@link #append}, {@link #roll}, {@link #truncateTo}, {@link #deleteRecordsBefore}, {@link
+ * #advanceLogStartOffset}, retention, {@link #flush} and {@link #close} come from one writer thread (the
+ * Raft apply thread). {@link #read}, {@link #readRetained}, {@link #offsetForTimestamp} and the offset
+ * getters may come from any thread.
  */
 public final class PartitionLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionLog.class);
@@ -527,9 +530,23 @@ public final class PartitionLog implements AutoCloseable {
      * offset), and never across a segment boundary. Every batch returned passes its CRC check.
      */
     public LogReadResult read(long fetchOffset, int maxBytes, long maxOffsetExclusive) {
+        return read(fetchOffset, maxBytes, maxOffsetExclusive, false);
+    }
+
+    /**
+     * Reads as {@link #read} does, but also below the log start offset, from any offset a segment still
+     * holds: after {@link #advanceLogStartOffset} the Raft layer still replicates and replays the records
+     * below it, which stay in their segments until retention removes them. Not for clients.
+     */
+    public LogReadResult readRetained(long fetchOffset, int maxBytes, long maxOffsetExclusive) {
+        return read(fetchOffset, maxBytes, maxOffsetExclusive, true);
+    }
+
+    private LogReadResult read(long fetchOffset, int maxBytes, long maxOffsetExclusive, boolean belowStart) {
         long start = logStartOffset;
         long end = logEndOffset;
-        if (fetchOffset < start || fetchOffset > end) {
+        long first = belowStart ? Math.min(start, segments.firstKey()) : start;
+        if (fetchOffset < first || fetchOffset > end) {
             return new LogReadResult(
                     Errors.OFFSET_OUT_OF_RANGE,
                     "offset " + fetchOffset + " is outside [" + start + ", " + end + "] of " + topicPartition,
@@ -549,7 +566,7 @@ public final class PartitionLog implements AutoCloseable {
                     throw e;
                 }
                 // Retention or truncation removed the segment while we read it: answer from the new state.
-                return read(fetchOffset, maxBytes, maxOffsetExclusive);
+                return read(fetchOffset, maxBytes, maxOffsetExclusive, belowStart);
             }
             if (result != null) {
                 return result;
@@ -749,7 +766,29 @@ public final class PartitionLog implements AutoCloseable {
             deleted++;
         }
         if (deleted > 0) {
-            saveState(true);
+            flush(); // the saved state names the log end offset as the recovery point: sync the data first
+        }
+        return deleted;
+    }
+
+    /**
+     * Deletes the closed segments from the front that lie wholly below the log start offset (left there by
+     * {@link #advanceLogStartOffset}) and below {@code keepFromOffset}, which the Raft layer passes as for
+     * {@link #deleteExpiredSegments(long)}. Returns the number of segments deleted.
+     */
+    public int deleteSegmentsBelowStart(long keepFromOffset) {
+        ensureOpen();
+        int deleted = 0;
+        while (segments.size() > 1) {
+            LogSegment oldest = segments.firstEntry().getValue();
+            if (oldest.nextOffset > keepFromOffset || oldest.nextOffset > logStartOffset) {
+                break;
+            }
+            deleteOldestSegment();
+            deleted++;
+        }
+        if (deleted > 0) {
+            flush(); // the saved state names the log end offset as the recovery point: sync the data first
         }
         return deleted;
     }
@@ -760,6 +799,25 @@ public final class PartitionLog implements AutoCloseable {
      * the log end offset.
      */
     public long deleteRecordsBefore(long offset) {
+        long start = advanceLogStartOffset(offset);
+        int before = segments.size();
+        while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= start) {
+            deleteOldestSegment();
+        }
+        if (segments.size() != before) {
+            flush();
+        }
+        return start;
+    }
+
+    /**
+     * Kafka's {@code DeleteRecords} as the Raft layer applies it: advances the log start offset to {@code
+     * offset} (durably) but deletes nothing. Readers no longer see the records below it; they stay in their
+     * segments, where {@link #readRetained} still finds them for replication, until {@link
+     * #deleteSegmentsBelowStart} removes them. Returns the new log start offset (the current one when {@code
+     * offset} is not above it); throws when {@code offset} is past the log end offset.
+     */
+    public long advanceLogStartOffset(long offset) {
         ensureOpen();
         if (offset > logEndOffset) {
             throw new org.apache.kafka.common.errors.OffsetOutOfRangeException("cannot delete records before " + offset
@@ -769,10 +827,8 @@ public final class PartitionLog implements AutoCloseable {
             return logStartOffset;
         }
         logStartOffset = offset;
-        while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= offset) {
-            deleteOldestSegment();
-        }
-        saveState(true);
+        refreshMaxTimestamp();
+        flush();
         return logStartOffset;
     }
 
@@ -798,10 +854,12 @@ public final class PartitionLog implements AutoCloseable {
         if (offset >= logEndOffset) {
             return logEndOffset;
         }
-        if (offset <= logStartOffset) {
+        if (offset <= segments.firstKey()) {
             truncateFullyAndStartAt(logStartOffset);
             return logEndOffset;
         }
+        // Records below the log start offset that are still in a segment are kept when the cut is at or
+        // above the log start offset; the check after the scan handles a cut below it.
         Map.Entry<Long, LogSegment> holder = segments.floorEntry(offset);
         for (LogSegment later :
                 new ArrayList<>(segments.tailMap(holder.getKey(), false).values())) {

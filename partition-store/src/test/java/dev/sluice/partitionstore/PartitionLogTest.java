@@ -299,6 +299,49 @@ class PartitionLogTest {
     }
 
     @Test
+    void shouldHideRecordsBelowAnAdvancedLogStartOffsetButKeepThemForTheRaftLayerUntilRetention() {
+        for (int i = 0; i < 10; i++) {
+            append(Batches.sized(100, 2000, T0));
+        }
+        int segments = log().segments().size();
+        long mid = log().segments().get(2).baseOffset() + 1;
+
+        assertThat(log().advanceLogStartOffset(mid)).isEqualTo(mid);
+        assertThat(log().advanceLogStartOffset(mid - 1)).as("never moves back").isEqualTo(mid);
+        assertThat(log().segments()).hasSize(segments);
+        assertThat(log().read(0, 100, Long.MAX_VALUE).error()).isEqualTo(Errors.OFFSET_OUT_OF_RANGE);
+        LogReadResult retained = log().readRetained(0, 100, Long.MAX_VALUE);
+        assertThat(retained.error()).isEqualTo(Errors.NONE);
+        assertThat(retained.logStartOffset()).isEqualTo(mid);
+        assertThat(Batches.offsets(retained.records())).first().isEqualTo(0L);
+        assertThatThrownBy(() -> log().advanceLogStartOffset(log().logEndOffset() + 1))
+                .isInstanceOf(OffsetOutOfRangeException.class);
+
+        assertThat(fixture.reopen().logStartOffset()).isEqualTo(mid);
+        assertThat(log().readRetained(0, 100, Long.MAX_VALUE).error()).isEqualTo(Errors.NONE);
+
+        assertThat(log().deleteExpiredSegments(Long.MAX_VALUE))
+                .as("nothing expired")
+                .isZero();
+        LogSegmentInfo second = log().segments().get(1);
+        assertThat(log().deleteSegmentsBelowStart(second.nextOffset() - 1))
+                .as("only what the Raft layer no longer needs")
+                .isEqualTo(1);
+        assertThat(log().segments().get(0).baseOffset()).isEqualTo(second.baseOffset());
+        assertThat(log().deleteSegmentsBelowStart(Long.MAX_VALUE)).isEqualTo(1);
+        assertThat(log().segments().get(0).baseOffset()).isEqualTo(mid - 1);
+        assertThat(log().logStartOffset()).isEqualTo(mid);
+
+        // Raft dropping an uncommitted suffix right at the log start offset keeps what lies below it.
+        long end = log().logEndOffset();
+        log().advanceLogStartOffset(end);
+        append(Batches.sized(100, 2000, T0));
+        assertThat(log().truncateTo(end)).isEqualTo(end);
+        assertThat(log().logStartOffset()).isEqualTo(end);
+        assertThat(log().readRetained(mid, 100, Long.MAX_VALUE).error()).isEqualTo(Errors.NONE);
+    }
+
+    @Test
     void shouldTruncateWholeBatchesAndAcceptNewAppendsAfterwards() {
         for (int i = 0; i < 10; i++) {
             append(Batches.batch(CompressionType.NONE, 100, T0 + i));

@@ -9,60 +9,116 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 /**
  * The bytes a partition group exchanges: the write request a broker submits, the header every Raft log
- * entry carries, and the reply. Integers are big-endian; every layout starts with a format version.
+ * entry carries, and the reply. Integers are big-endian; every layout starts with a kind, which also
+ * versions it: {@value #RECORDS} for record batches (the only kind before DeleteRecords existed, so the
+ * entries of older logs decode unchanged), {@value #DELETE_RECORDS} for Kafka's {@code DeleteRecords}.
  *
  * <pre>
- * request   u8 version | u8 origin | record batches
- * header    u8 version | u8 origin | i64 appendTimeMs        (the Raft log entry's logData; under
- *           double write the record batches follow it, otherwise they travel as state-machine data)
- * reply     u8 version | i16 error | i64 firstOffset | i64 lastOffset | i64 logAppendTimeMs
- *           | i64 logStartOffset | u16 n | message (UTF-8, n bytes)
+ * records request   u8 1 | u8 origin | record batches
+ * records header    u8 1 | u8 origin | i64 appendTimeMs        (the Raft log entry's logData; under
+ *                   double write the record batches follow it, otherwise they travel as state-machine data)
+ * records reply     u8 1 | i16 error | i64 firstOffset | i64 lastOffset | i64 logAppendTimeMs
+ *                   | i64 logStartOffset | u16 n | message (UTF-8, n bytes)
+ * delete request    u8 2 | i64 beforeOffset                    (-1: the high watermark at apply time)
+ * delete header     the same bytes as the request; the entry carries no record batches
+ * delete reply      u8 2 | i16 error | i64 lowWatermark | u16 n | message (UTF-8, n bytes)
  * </pre>
  */
 final class EntryCodec {
-    static final byte VERSION = 1;
+    static final byte RECORDS = 1;
+    static final byte DELETE_RECORDS = 2;
+    /** The size of a records entry's header. */
     static final int HEADER_BYTES = 10;
+
     private static final int REQUEST_HEADER_BYTES = 2;
+    private static final int DELETE_BYTES = 9;
 
     private EntryCodec() {}
 
+    /** A parsed request or entry header: what the writer asked for. */
+    sealed interface Request permits Append, DeleteRecords {}
+
+    /** A parsed entry header. */
+    sealed interface Header permits AppendHeader, DeleteRecords {
+        /** Bytes of the header at the start of the entry's logData. */
+        int sizeInBytes();
+    }
+
+    /** A records request: who sent it and the record batches it carries. */
+    record Append(BatchValidator.Origin origin, ByteString records) implements Request {}
+
+    /** The header of a records entry. */
+    record AppendHeader(BatchValidator.Origin origin, long appendTimeMs) implements Header {
+        @Override
+        public int sizeInBytes() {
+            return HEADER_BYTES;
+        }
+    }
+
+    /**
+     * Kafka's {@code DeleteRecords} for the partition: advance the log start offset to {@code beforeOffset}
+     * ({@value #TO_HIGH_WATERMARK}: the high watermark). Request and entry header are the same bytes.
+     */
+    record DeleteRecords(long beforeOffset) implements Request, Header {
+        static final long TO_HIGH_WATERMARK = -1;
+
+        @Override
+        public int sizeInBytes() {
+            return DELETE_BYTES;
+        }
+    }
+
     static ByteString encodeRequest(BatchValidator.Origin origin, ByteBuffer records) {
         ByteBuffer header =
-                ByteBuffer.allocate(REQUEST_HEADER_BYTES).put(VERSION).put((byte) origin.ordinal());
+                ByteBuffer.allocate(REQUEST_HEADER_BYTES).put(RECORDS).put((byte) origin.ordinal());
         header.flip();
         return UnsafeByteOperations.unsafeWrap(header).concat(UnsafeByteOperations.unsafeWrap(records.slice()));
     }
 
-    /** A parsed request: who sent it and the record batches it carries. */
-    record Request(BatchValidator.Origin origin, ByteString records) {}
+    /** The request, and the entry header, of a DeleteRecords. */
+    static ByteString encodeDeleteRecords(long beforeOffset) {
+        ByteBuffer buffer =
+                ByteBuffer.allocate(DELETE_BYTES).put(DELETE_RECORDS).putLong(beforeOffset);
+        buffer.flip();
+        return UnsafeByteOperations.unsafeWrap(buffer);
+    }
 
     static Request decodeRequest(ByteString content) {
-        if (content.size() < REQUEST_HEADER_BYTES || content.byteAt(0) != VERSION) {
+        if (content.size() == DELETE_BYTES && content.byteAt(0) == DELETE_RECORDS) {
+            return decodeDeleteRecords(content);
+        }
+        if (content.size() < REQUEST_HEADER_BYTES || content.byteAt(0) != RECORDS) {
             throw new IllegalArgumentException("not a partition write request (" + content.size() + " bytes)");
         }
-        return new Request(origin(content.byteAt(1)), content.substring(REQUEST_HEADER_BYTES));
+        return new Append(origin(content.byteAt(1)), content.substring(REQUEST_HEADER_BYTES));
+    }
+
+    private static DeleteRecords decodeDeleteRecords(ByteString content) {
+        ByteBuffer buffer = content.substring(0, DELETE_BYTES).asReadOnlyByteBuffer();
+        buffer.get();
+        return new DeleteRecords(buffer.getLong());
     }
 
     static ByteString encodeHeader(BatchValidator.Origin origin, long appendTimeMs) {
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES)
-                .put(VERSION)
+                .put(RECORDS)
                 .put((byte) origin.ordinal())
                 .putLong(appendTimeMs);
         header.flip();
         return UnsafeByteOperations.unsafeWrap(header);
     }
 
-    /** A parsed entry header. */
-    record Header(BatchValidator.Origin origin, long appendTimeMs) {}
-
     static Header decodeHeader(ByteString logData) {
-        if (logData.size() < HEADER_BYTES || logData.byteAt(0) != VERSION) {
+        if (logData.size() >= DELETE_BYTES && logData.byteAt(0) == DELETE_RECORDS) {
+            return decodeDeleteRecords(logData);
+        }
+        if (logData.size() < HEADER_BYTES || logData.byteAt(0) != RECORDS) {
             throw new IllegalStateException("unreadable partition log entry header (" + logData.size() + " bytes)");
         }
         ByteBuffer buffer = logData.substring(0, HEADER_BYTES).asReadOnlyByteBuffer();
         buffer.get();
         BatchValidator.Origin origin = origin(buffer.get());
-        return new Header(origin, buffer.getLong());
+        return new AppendHeader(origin, buffer.getLong());
     }
 
     private static BatchValidator.Origin origin(byte code) {
@@ -74,11 +130,9 @@ final class EntryCodec {
     }
 
     static ByteString encodeReply(AppendOutcome outcome) {
-        byte[] message = outcome.errorMessage() == null
-                ? new byte[0]
-                : truncate(outcome.errorMessage()).getBytes(StandardCharsets.UTF_8);
+        byte[] message = messageBytes(outcome.errorMessage());
         ByteBuffer buffer = ByteBuffer.allocate(1 + 2 + 32 + 2 + message.length)
-                .put(VERSION)
+                .put(RECORDS)
                 .putShort(outcome.error().code())
                 .putLong(outcome.firstOffset())
                 .putLong(outcome.lastOffset())
@@ -92,7 +146,7 @@ final class EntryCodec {
 
     static AppendOutcome decodeReply(ByteString content) {
         ByteBuffer buffer = content.asReadOnlyByteBuffer();
-        if (buffer.remaining() < 37 || buffer.get() != VERSION) {
+        if (buffer.remaining() < 37 || buffer.get() != RECORDS) {
             throw new IllegalStateException("unreadable partition write reply (" + content.size() + " bytes)");
         }
         Errors error = Errors.forCode(buffer.getShort());
@@ -100,18 +154,42 @@ final class EntryCodec {
         long last = buffer.getLong();
         long appendTime = buffer.getLong();
         long logStart = buffer.getLong();
-        byte[] message = new byte[Short.toUnsignedInt(buffer.getShort())];
-        buffer.get(message);
-        return new AppendOutcome(
-                error,
-                message.length == 0 ? null : new String(message, StandardCharsets.UTF_8),
-                first,
-                last,
-                appendTime,
-                logStart);
+        return new AppendOutcome(error, message(buffer), first, last, appendTime, logStart);
     }
 
-    private static String truncate(String message) {
-        return message.length() > 1000 ? message.substring(0, 1000) : message;
+    static ByteString encodeDeleteReply(DeleteOutcome outcome) {
+        byte[] message = messageBytes(outcome.errorMessage());
+        ByteBuffer buffer = ByteBuffer.allocate(1 + 2 + 8 + 2 + message.length)
+                .put(DELETE_RECORDS)
+                .putShort(outcome.error().code())
+                .putLong(outcome.lowWatermark())
+                .putShort((short) message.length)
+                .put(message);
+        buffer.flip();
+        return UnsafeByteOperations.unsafeWrap(buffer);
+    }
+
+    static DeleteOutcome decodeDeleteReply(ByteString content) {
+        ByteBuffer buffer = content.asReadOnlyByteBuffer();
+        if (buffer.remaining() < 13 || buffer.get() != DELETE_RECORDS) {
+            throw new IllegalStateException("unreadable partition DeleteRecords reply (" + content.size() + " bytes)");
+        }
+        Errors error = Errors.forCode(buffer.getShort());
+        long lowWatermark = buffer.getLong();
+        return new DeleteOutcome(error, message(buffer), lowWatermark);
+    }
+
+    private static byte[] messageBytes(String message) {
+        if (message == null) {
+            return new byte[0];
+        }
+        String truncated = message.length() > 1000 ? message.substring(0, 1000) : message;
+        return truncated.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String message(ByteBuffer buffer) {
+        byte[] message = new byte[Short.toUnsignedInt(buffer.getShort())];
+        buffer.get(message);
+        return message.length == 0 ? null : new String(message, StandardCharsets.UTF_8);
     }
 }

@@ -60,6 +60,14 @@ import org.slf4j.LoggerFactory;
  * the high watermark and answers the writer. Which entry holds which offsets is kept in RocksDB ({@link
  * RaftEntryRange}), so that {@link #read} can serve a lagging follower from the segment.
  *
+ * <h2>DeleteRecords</h2>
+ *
+ * Kafka's {@code DeleteRecords} is an entry of its own, with no batches: at apply time every replica
+ * advances its log start offset to the same offset, checked against the high watermark of that point in
+ * the log, and saves a snapshot there (see {@link #deleteRecords}). The records below it stay readable for
+ * Raft ({@link PartitionLog#readRetained}) until retention deletes their segments, which it does only once
+ * no entry left in the Raft log refers to them.
+ *
  * <h2>Double write</h2>
  *
  * With {@code raft.single.write=false} the batches are part of the Raft log entry, the same step runs at
@@ -219,18 +227,28 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     @Override
     public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
-        EntryCodec.Request parsed;
+        EntryCodec.Request decoded;
         try {
-            parsed = EntryCodec.decodeRequest(request.getMessage().getContent());
+            decoded = EntryCodec.decodeRequest(request.getMessage().getContent());
         } catch (IllegalArgumentException e) {
             return failed(request, e);
         }
+        TransactionContext.Builder builder =
+                TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
+        if (decoded instanceof EntryCodec.DeleteRecords delete) {
+            // No batches: the entry acts at apply time. Under single write it still carries the "writes
+            // nothing" marker, so that write() records it in log order like every other entry.
+            builder.setLogData(EntryCodec.encodeDeleteRecords(delete.beforeOffset()));
+            if (singleWrite) {
+                builder.setStateMachineData(WROTE_NOTHING);
+            }
+            return builder.build();
+        }
+        EntryCodec.Append parsed = (EntryCodec.Append) decoded;
         if (parsed.records().isEmpty()) {
             return failed(request, new IllegalArgumentException("the write carries no record batch"));
         }
         ByteString header = EntryCodec.encodeHeader(parsed.origin(), host.nowMs());
-        TransactionContext.Builder builder =
-                TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
         if (singleWrite) {
             builder.setLogData(header).setStateMachineData(parsed.records());
         } else {
@@ -276,8 +294,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
         PartitionLog current = log;
         discardFrom(index);
         long end = current.logEndOffset();
-        if (records.isEmpty() || records.equals(WROTE_NOTHING)) {
-            // The leader had decided this entry writes nothing (see read()); so do we.
+        if (!(header instanceof EntryCodec.AppendHeader append) || records.isEmpty() || records.equals(WROTE_NOTHING)) {
+            // The leader had decided this entry writes nothing (see read()), or it carries no batches (a
+            // DeleteRecords, which acts at apply time); so do we.
             record(new RaftEntryRange(index, end, end));
             return AppendOutcome.error(Errors.UNKNOWN_SERVER_ERROR, "entry " + index + " wrote nothing");
         }
@@ -287,7 +306,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             record(new RaftEntryRange(index, end, end));
             return verdict;
         }
-        AppendResult result = current.append(buffer, epochOf(term), header.origin(), header.appendTimeMs());
+        AppendResult result = current.append(buffer, epochOf(term), append.origin(), append.appendTimeMs());
         if (!result.succeeded()) {
             record(new RaftEntryRange(index, end, end));
             return AppendOutcome.error(result.error(), result.errorMessage());
@@ -390,7 +409,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
         ProducerStates result = base.copy();
         long next = from;
         while (next < to) {
-            LogReadResult read = log.read(next, Integer.MAX_VALUE, to);
+            LogReadResult read = log.readRetained(next, Integer.MAX_VALUE, to);
             if (read.error() != Errors.NONE || read.sizeInBytes() == 0) {
                 throw new IllegalStateException(tp + ": cannot read offsets [" + next + ", " + to
                         + ") to rebuild producer state: " + read.errorMessage());
@@ -448,7 +467,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             // Ratis refuses empty data for an entry that had data, so a marker stands for "writes nothing".
             return CompletableFuture.completedFuture(WROTE_NOTHING);
         }
-        LogReadResult read = log.read(range.firstOffset(), Integer.MAX_VALUE, range.nextOffset());
+        LogReadResult read = log.readRetained(range.firstOffset(), Integer.MAX_VALUE, range.nextOffset());
         if (read.error() != Errors.NONE || read.sizeInBytes() == 0) {
             return CompletableFuture.failedFuture(new IllegalStateException(tp
                     + ": cannot read the batches of Raft entry "
@@ -470,16 +489,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
         LogEntryProto entry = trx.getLogEntry();
         long index = entry.getIndex();
         AppendOutcome outcome;
+        ByteString reply = null;
         lock.lock();
         try {
+            ByteString logData = entry.getStateMachineLogEntry().getLogData();
+            EntryCodec.Header header = EntryCodec.decodeHeader(logData);
             outcome = outcomes.remove(index);
             if (!singleWrite) {
-                ByteString logData = entry.getStateMachineLogEntry().getLogData();
-                outcome = writeEntry(
-                        index,
-                        entry.getTerm(),
-                        EntryCodec.decodeHeader(logData),
-                        logData.substring(EntryCodec.HEADER_BYTES));
+                outcome = writeEntry(index, entry.getTerm(), header, logData.substring(header.sizeInBytes()));
             }
             RaftEntryRange range = log.metadata().floorRaftEntry(index);
             if (range == null || range.raftIndex() != index) {
@@ -496,7 +513,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 highWatermark = range.nextOffset();
             }
             updateLastAppliedTermIndex(entry.getTerm(), index);
-            if (outcome == null) {
+            if (header instanceof EntryCodec.DeleteRecords delete) {
+                reply = EntryCodec.encodeDeleteReply(
+                        deleteRecords(TermIndex.valueOf(entry.getTerm(), index), delete.beforeOffset()));
+            } else if (outcome == null) {
                 outcome = range.isEmpty()
                         ? AppendOutcome.error(Errors.UNKNOWN_SERVER_ERROR, "entry " + index + " wrote nothing")
                         : new AppendOutcome(
@@ -514,12 +534,46 @@ public final class PartitionStateMachine extends BaseStateMachine {
             lock.unlock();
         }
         highWatermarkListeners.forEach(Runnable::run);
-        return CompletableFuture.completedFuture(Message.valueOf(EntryCodec.encodeReply(outcome)));
+        return CompletableFuture.completedFuture(
+                Message.valueOf(reply != null ? reply : EntryCodec.encodeReply(outcome)));
+    }
+
+    /**
+     * Kafka's {@code DeleteRecords}, at apply time and under {@link #lock}: the same on every replica, as it
+     * depends only on the entries before it. The offset (-1: the high watermark) may not be negative nor
+     * past the high watermark; one at or below the log start offset changes nothing. The records below the
+     * new log start offset stay in their segments for replication until retention removes them.
+     *
+     * <p>The partition is saved as a snapshot at this entry, the log start offset in the same durable write
+     * as the applied index: after a restart the Raft log resumes after this entry and never replays earlier
+     * ones against a log start offset that moved past them (under double write that would give their
+     * batches new offsets), and a snapshot install copies the log start offset that belongs to the
+     * snapshot's index.
+     */
+    private DeleteOutcome deleteRecords(TermIndex at, long beforeOffset) {
+        long offset = beforeOffset == EntryCodec.DeleteRecords.TO_HIGH_WATERMARK ? highWatermark : beforeOffset;
+        if (offset < 0 || offset > highWatermark) {
+            return DeleteOutcome.error(
+                    Errors.OFFSET_OUT_OF_RANGE,
+                    "cannot delete the records of " + tp + " before offset " + beforeOffset + ": the high watermark is "
+                            + highWatermark);
+        }
+        PartitionLog current = log;
+        if (offset <= current.logStartOffset()) {
+            return new DeleteOutcome(Errors.NONE, null, current.logStartOffset());
+        }
+        saveProducers();
+        current.flush();
+        current.markApplied(at.getTerm(), at.getIndex());
+        long lowWatermark = current.advanceLogStartOffset(offset);
+        lastFlushedIndex = Math.max(lastFlushedIndex, lastWrittenIndex);
+        latestSnapshot = new PartitionSnapshot(at);
+        return new DeleteOutcome(Errors.NONE, null, lowWatermark);
     }
 
     private ProducerStates replayProducersInto(ProducerStates state, RaftEntryRange range) {
         ProducerStates result = state;
-        LogReadResult read = log.read(range.firstOffset(), Integer.MAX_VALUE, range.nextOffset());
+        LogReadResult read = log.readRetained(range.firstOffset(), Integer.MAX_VALUE, range.nextOffset());
         if (read.error() != Errors.NONE) {
             throw new IllegalStateException(
                     tp + ": cannot read the batches of Raft entry " + range.raftIndex() + ": " + read.errorMessage());
@@ -544,10 +598,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             if (last == null || last.getIndex() < 0) {
                 return RaftLogIndex.INVALID;
             }
-            PartitionMetadataStore metadata = log.metadata();
-            for (ProducerStateEntry entry : applied.entries()) {
-                metadata.putProducer(entry);
-            }
+            saveProducers();
             log.markApplied(last.getTerm(), last.getIndex());
             log.flush();
             lastFlushedIndex = Math.max(lastFlushedIndex, lastWrittenIndex);
@@ -556,6 +607,13 @@ public final class PartitionStateMachine extends BaseStateMachine {
             return last.getIndex();
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void saveProducers() {
+        PartitionMetadataStore metadata = log.metadata();
+        for (ProducerStateEntry entry : applied.entries()) {
+            metadata.putProducer(entry);
         }
     }
 
@@ -577,8 +635,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
     }
 
     /**
-     * Applies retention, deleting only segments that no entry still in the Raft log refers to (a lagging
-     * follower is sent a snapshot instead). Returns the number of segments deleted.
+     * Applies retention, and deletes the segments a DeleteRecords left wholly below the log start offset,
+     * deleting only segments that no entry still in the Raft log refers to (a lagging follower is sent a
+     * snapshot instead). Returns the number of segments deleted.
      */
     int enforceRetention() {
         lock.lock();
@@ -593,7 +652,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             }
             RaftEntryRange snapshotEnd = current.metadata().floorRaftEntry(snapshot.getIndex());
             keepFrom = Math.min(keepFrom, snapshotEnd == null ? current.logStartOffset() : snapshotEnd.nextOffset());
-            return current.deleteExpiredSegments(keepFrom);
+            return current.deleteSegmentsBelowStart(keepFrom) + current.deleteExpiredSegments(keepFrom);
         } finally {
             lock.unlock();
         }

@@ -26,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.protocol.Errors;
@@ -56,6 +57,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -361,28 +363,53 @@ public final class RaftNode implements AutoCloseable {
      */
     public CompletableFuture<AppendOutcome> append(
             TopicPartition tp, ByteBuffer records, BatchValidator.Origin origin) {
+        return submit(
+                tp,
+                EntryCodec.encodeRequest(origin, records),
+                EntryCodec::decodeReply,
+                failure -> AppendOutcome.error(failure.error(), failure.message()));
+    }
+
+    /**
+     * Submits Kafka's {@code DeleteRecords} to the partition's group through this node's division: every
+     * replica advances its log start offset to {@code beforeOffset} (-1: the high watermark) when it applies
+     * the entry. Completes with the new low watermark once the entry is committed on a majority and applied
+     * here; with {@code OFFSET_OUT_OF_RANGE} when the offset is negative or past the high watermark at that
+     * point of the log; or with the errors of {@link #append} ({@code NOT_LEADER_OR_FOLLOWER} when this node
+     * does not lead).
+     */
+    public CompletableFuture<DeleteOutcome> deleteRecords(TopicPartition tp, long beforeOffset) {
+        return submit(
+                tp,
+                EntryCodec.encodeDeleteRecords(beforeOffset),
+                EntryCodec::decodeDeleteReply,
+                failure -> DeleteOutcome.error(failure.error(), failure.message()));
+    }
+
+    private <T> CompletableFuture<T> submit(
+            TopicPartition tp, ByteString content, Function<ByteString, T> decode, Function<Failure, T> onFailure) {
         RaftClientRequest request = RaftClientRequest.newBuilder()
                 .setClientId(clientId)
                 .setServerId(self.getId())
                 .setGroupId(groupIdOf(tp))
                 .setCallId(callIds.incrementAndGet())
-                .setMessage(Message.valueOf(EntryCodec.encodeRequest(origin, records)))
+                .setMessage(Message.valueOf(content))
                 .setType(RaftClientRequest.writeRequestType())
                 .build();
         CompletableFuture<RaftClientReply> reply;
         try {
             reply = server.submitClientRequestAsync(request);
         } catch (IOException e) {
-            return CompletableFuture.completedFuture(errorFor(tp, e));
+            return CompletableFuture.completedFuture(onFailure.apply(failureOf(tp, e)));
         }
         return reply.handle((r, failure) -> {
             if (failure != null) {
-                return errorFor(tp, unwrap(failure));
+                return onFailure.apply(failureOf(tp, unwrap(failure)));
             }
             if (!r.isSuccess()) {
-                return errorFor(tp, r.getException());
+                return onFailure.apply(failureOf(tp, r.getException()));
             }
-            return EntryCodec.decodeReply(r.getMessage().getContent());
+            return decode.apply(r.getMessage().getContent());
         });
     }
 
@@ -390,26 +417,29 @@ public final class RaftNode implements AutoCloseable {
         return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
-    private static AppendOutcome errorFor(TopicPartition tp, Throwable e) {
+    /** A write that Raft did not apply, as the Kafka error a broker answers. */
+    private record Failure(Errors error, String message) {}
+
+    private static Failure failureOf(TopicPartition tp, Throwable e) {
         if (e instanceof NotLeaderException
                 || e instanceof LeaderNotReadyException
                 || e instanceof LeaderSteppingDownException) {
-            return AppendOutcome.error(Errors.NOT_LEADER_OR_FOLLOWER, tp + ": " + e.getMessage());
+            return new Failure(Errors.NOT_LEADER_OR_FOLLOWER, tp + ": " + e.getMessage());
         }
         if (e instanceof GroupMismatchException) {
-            return AppendOutcome.error(Errors.NOT_LEADER_OR_FOLLOWER, "this node holds no replica of " + tp);
+            return new Failure(Errors.NOT_LEADER_OR_FOLLOWER, "this node holds no replica of " + tp);
         }
         if (e instanceof ResourceUnavailableException || e instanceof AlreadyClosedException) {
-            return AppendOutcome.error(Errors.REQUEST_TIMED_OUT, tp + ": " + e.getMessage());
+            return new Failure(Errors.REQUEST_TIMED_OUT, tp + ": " + e.getMessage());
         }
         if (e instanceof StateMachineException) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            return AppendOutcome.error(Errors.CORRUPT_MESSAGE, tp + ": " + cause.getMessage());
+            return new Failure(Errors.CORRUPT_MESSAGE, tp + ": " + cause.getMessage());
         }
         if (e instanceof RaftException) {
-            return AppendOutcome.error(Errors.NOT_LEADER_OR_FOLLOWER, tp + ": " + e.getMessage());
+            return new Failure(Errors.NOT_LEADER_OR_FOLLOWER, tp + ": " + e.getMessage());
         }
-        return AppendOutcome.error(Errors.UNKNOWN_SERVER_ERROR, tp + ": " + e);
+        return new Failure(Errors.UNKNOWN_SERVER_ERROR, tp + ": " + e);
     }
 
     // ---- replica status --------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.CreateTopicsResponse;
+import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsResponse;
 import org.apache.kafka.common.requests.DescribeClusterRequest;
@@ -55,8 +56,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers the Kafka APIs a node serves, by API key. Produce, Fetch, ListOffsets and OffsetsForLeaderEpoch
- * work on this node's partition replicas ({@link PartitionApis}); Metadata, topic administration and
+ * Answers the Kafka APIs a node serves, by API key. Produce, Fetch, ListOffsets, OffsetsForLeaderEpoch and
+ * DeleteRecords work on this node's partition replicas ({@link PartitionApis}); Metadata, topic administration and
  * producer ids go through the coordinator. Every request completes asynchronously; none blocks the
  * network threads (coordinator commands complete on Ratis's threads).
  */
@@ -90,6 +91,7 @@ public final class KafkaApis implements RequestHandler {
                 ApiKeys.LIST_OFFSETS,
                 ApiKeys.METADATA,
                 ApiKeys.OFFSET_FOR_LEADER_EPOCH,
+                ApiKeys.DELETE_RECORDS,
                 ApiKeys.INIT_PRODUCER_ID,
                 ApiKeys.CREATE_TOPICS,
                 ApiKeys.DELETE_TOPICS,
@@ -111,6 +113,7 @@ public final class KafkaApis implements RequestHandler {
             case LIST_OFFSETS -> partitions.listOffsets(context, (ListOffsetsRequest) request);
             case OFFSET_FOR_LEADER_EPOCH ->
                 partitions.offsetsForLeaderEpoch(context, (OffsetsForLeaderEpochRequest) request);
+            case DELETE_RECORDS -> partitions.deleteRecords(context, (DeleteRecordsRequest) request);
             case METADATA -> metadata(context, (MetadataRequest) request);
             case INIT_PRODUCER_ID -> initProducerId((InitProducerIdRequest) request);
             case CREATE_TOPICS -> createTopics((CreateTopicsRequest) request);

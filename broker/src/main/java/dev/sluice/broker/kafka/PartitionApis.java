@@ -1,6 +1,7 @@
 package dev.sluice.broker.kafka;
 
 import dev.sluice.broker.BrokerConfig;
+import dev.sluice.broker.http.PartitionMetrics;
 import dev.sluice.broker.net.RequestContext;
 import dev.sluice.coordinator.ClusterImage;
 import dev.sluice.coordinator.ClusterImage.TopicInfo;
@@ -9,11 +10,13 @@ import dev.sluice.partitionstore.LogReadResult;
 import dev.sluice.partitionstore.PartitionLog;
 import dev.sluice.partitionstore.TimestampAndOffset;
 import dev.sluice.raft.AppendOutcome;
+import dev.sluice.raft.DeleteOutcome;
 import dev.sluice.raft.PartitionStateMachine;
 import dev.sluice.raft.RaftNode;
 import dev.sluice.raft.ReplicaStatus;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,6 +26,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
+import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsPartitionResult;
+import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsTopicResult;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
 import org.apache.kafka.common.message.FetchResponseData;
@@ -45,6 +53,8 @@ import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.DeleteRecordsRequest;
+import org.apache.kafka.common.requests.DeleteRecordsResponse;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
@@ -58,22 +68,30 @@ import org.apache.kafka.common.requests.ProduceResponse;
  * The partition APIs: Produce submits to the local Raft division of each partition this node leads;
  * Fetch reads the segment bytes below the high watermark (or last stable offset) straight from the
  * mapped files and waits, up to {@code fetch.max.wait.ms}, for {@code fetch.min.bytes}; ListOffsets and
- * OffsetsForLeaderEpoch answer from the leader's log. A partition this node does not lead is answered
- * {@code NOT_LEADER_OR_FOLLOWER}, a partition nobody has {@code UNKNOWN_TOPIC_OR_PARTITION}.
+ * OffsetsForLeaderEpoch answer from the leader's log; DeleteRecords submits a Raft entry that moves the
+ * log start offset on every replica. A partition this node does not lead is answered {@code
+ * NOT_LEADER_OR_FOLLOWER}, a partition nobody has {@code UNKNOWN_TOPIC_OR_PARTITION}.
  */
 public final class PartitionApis {
     private final BrokerConfig config;
     private final ClusterView cluster;
     private final RaftNode raft;
     private final ScheduledExecutorService timer;
+    private final PartitionMetrics metrics;
     private final Map<TopicPartition, Set<DelayedFetch>> waiting = new ConcurrentHashMap<>();
     private final Set<TopicPartition> watched = ConcurrentHashMap.newKeySet();
 
-    public PartitionApis(BrokerConfig config, ClusterView cluster, RaftNode raft, ScheduledExecutorService timer) {
+    public PartitionApis(
+            BrokerConfig config,
+            ClusterView cluster,
+            RaftNode raft,
+            ScheduledExecutorService timer,
+            PartitionMetrics metrics) {
         this.config = config;
         this.cluster = cluster;
         this.raft = raft;
         this.timer = timer;
+        this.metrics = metrics;
     }
 
     // ---- Produce ----------------------------------------------------------------------------------
@@ -131,8 +149,14 @@ public final class PartitionApis {
                 ByteBuffer records =
                         ((MemoryRecords) partitionData.records()).buffer().duplicate();
                 short version = request.version();
+                int bytes = records.remaining();
+                long submittedNs = System.nanoTime();
                 pending.add(
                         raft.append(tp, records, BatchValidator.Origin.CLIENT).thenAccept(outcome -> {
+                            if (outcome.succeeded()) {
+                                metrics.committed(System.nanoTime() - submittedNs);
+                                metrics.produced(tp.topic(), bytes);
+                            }
                             fill(response, outcome, version);
                             if (outcome.error() == Errors.NOT_LEADER_OR_FOLLOWER && version >= 10) {
                                 setCurrentLeader(response, tp);
@@ -210,6 +234,7 @@ public final class PartitionApis {
             FetchOutcome outcome = read(request);
             if (expired || outcome.bytes >= request.minBytes() || outcome.hasError) {
                 if (result.complete(FetchResponse.of(outcome.data))) {
+                    recordFetched(outcome);
                     for (TopicPartition tp : partitions) {
                         Set<DelayedFetch> set = waiting.get(tp);
                         if (set != null) {
@@ -221,7 +246,15 @@ public final class PartitionApis {
         }
     }
 
-    private record FetchOutcome(FetchResponseData data, long bytes, boolean hasError) {}
+    /** What a read found; {@code bytesByTopic} is null when it found no records. */
+    private record FetchOutcome(FetchResponseData data, long bytes, boolean hasError, Map<String, Long> bytesByTopic) {}
+
+    /** Counts the bytes of a fetch response that is sent (a delayed fetch may read several times). */
+    private void recordFetched(FetchOutcome outcome) {
+        if (outcome.bytesByTopic != null) {
+            outcome.bytesByTopic.forEach(metrics::fetched);
+        }
+    }
 
     CompletableFuture<AbstractResponse> fetch(RequestContext context, FetchRequest request) {
         if (request.isFromFollower()) {
@@ -230,6 +263,7 @@ public final class PartitionApis {
         }
         FetchOutcome outcome = read(request);
         if (request.maxWait() <= 0 || outcome.bytes >= request.minBytes() || outcome.hasError) {
+            recordFetched(outcome);
             return CompletableFuture.completedFuture(FetchResponse.of(outcome.data));
         }
         DelayedFetch delayed = new DelayedFetch(context, request);
@@ -278,6 +312,7 @@ public final class PartitionApis {
         FetchResponseData data = new FetchResponseData().setSessionId(0);
         long remaining = request.maxBytes();
         long bytes = 0;
+        Map<String, Long> bytesByTopic = null;
         boolean hasError = false;
         boolean readCommitted = request.isolationLevel() == IsolationLevel.READ_COMMITTED;
         ClusterImage image = cluster.image();
@@ -344,10 +379,14 @@ public final class PartitionApis {
                     partition.setRecords(read.memoryRecords());
                     remaining -= read.sizeInBytes();
                     bytes += read.sizeInBytes();
+                    if (bytesByTopic == null) {
+                        bytesByTopic = new HashMap<>();
+                    }
+                    bytesByTopic.merge(name, (long) read.sizeInBytes(), Long::sum);
                 }
             }
         }
-        return new FetchOutcome(data, bytes, hasError);
+        return new FetchOutcome(data, bytes, hasError, bytesByTopic);
     }
 
     private static Errors checkEpoch(int requested, ReplicaStatus status) {
@@ -433,6 +472,51 @@ public final class PartitionApis {
                 .filter(e -> e.getValue() <= offset)
                 .reduce((a, b) -> b);
         return floor.map(Map.Entry::getKey).orElse(-1);
+    }
+
+    // ---- DeleteRecords ----------------------------------------------------------------------------
+
+    /**
+     * Kafka's DeleteRecords: one Raft entry per partition this node leads, which every replica applies by
+     * moving its log start offset (see {@link RaftNode#deleteRecords}). A partition whose entry is not
+     * applied here within the request's {@code timeoutMs} is answered {@code REQUEST_TIMED_OUT}; the entry
+     * may still take effect, as with Kafka when followers are slow. Every response field exists in every
+     * version (0-2), so no field needs a version check.
+     */
+    CompletableFuture<AbstractResponse> deleteRecords(RequestContext context, DeleteRecordsRequest request) {
+        DeleteRecordsResponseData data = new DeleteRecordsResponseData();
+        ClusterImage image = cluster.image();
+        long timeoutMs = Math.max(0, request.data().timeoutMs());
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        for (DeleteRecordsTopic topic : request.data().topics()) {
+            DeleteRecordsTopicResult topicResult = new DeleteRecordsTopicResult().setName(topic.name());
+            data.topics().add(topicResult);
+            for (DeleteRecordsPartition p : topic.partitions()) {
+                DeleteRecordsPartitionResult result = new DeleteRecordsPartitionResult()
+                        .setPartitionIndex(p.partitionIndex())
+                        .setLowWatermark(DeleteRecordsResponse.INVALID_LOW_WATERMARK);
+                topicResult.partitions().add(result);
+                TopicPartition tp = new TopicPartition(topic.name(), p.partitionIndex());
+                Errors leaderError = leaderError(image, tp);
+                if (leaderError != Errors.NONE) {
+                    result.setErrorCode(leaderError.code());
+                    continue;
+                }
+                pending.add(raft.deleteRecords(tp, p.offset())
+                        .completeOnTimeout(
+                                DeleteOutcome.error(Errors.REQUEST_TIMED_OUT, tp + ": not applied within the timeout"),
+                                timeoutMs,
+                                TimeUnit.MILLISECONDS)
+                        .thenAccept(outcome -> {
+                            result.setErrorCode(outcome.error().code());
+                            if (outcome.succeeded()) {
+                                result.setLowWatermark(outcome.lowWatermark());
+                            }
+                        }));
+            }
+        }
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture<?>[]::new))
+                .handle((ignored, failure) -> new DeleteRecordsResponse(data));
     }
 
     // ---- OffsetsForLeaderEpoch --------------------------------------------------------------------
