@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,17 +42,31 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
 import org.apache.kafka.common.message.DeleteRecordsResponseData;
 import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsPartitionResult;
 import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsTopicResult;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteRecordsResponse;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -179,6 +194,88 @@ class LocalClusterTest {
             }
         }
         assertThat(received).isEqualTo(sent);
+        assertNotLeaderAnswersNameTheLeader();
+    }
+
+    /**
+     * KIP-951: a Produce (v10+) or Fetch (v12+) sent to a node that does not lead the partition is answered
+     * NOT_LEADER_OR_FOLLOWER with the current leader and epoch, and (Produce v10+, Fetch v16+) the leader's
+     * address, so that clients move on without a metadata refresh.
+     */
+    private void assertNotLeaderAnswersNameTheLeader() throws Exception {
+        TopicPartitionInfo info;
+        Uuid topicId;
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(props)) {
+            TopicDescription description = admin.describeTopics(List.of("events"))
+                    .allTopicNames()
+                    .get(30, TimeUnit.SECONDS)
+                    .get("events");
+            info = description.partitions().get(0);
+            topicId = description.topicId();
+        }
+        int leader = info.leader().id();
+        int follower = info.replicas().stream()
+                .mapToInt(org.apache.kafka.common.Node::id)
+                .filter(id -> id != leader)
+                .findFirst()
+                .orElseThrow();
+        int followerPort = nodes.get(follower - 1).kafkaPort();
+
+        ProduceRequestData produce =
+                new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000);
+        produce.topicData()
+                .add(new ProduceRequestData.TopicProduceData()
+                        .setName("events")
+                        .setPartitionData(List.of(new ProduceRequestData.PartitionProduceData()
+                                .setIndex(0)
+                                .setRecords(MemoryRecords.withRecords(
+                                        Compression.NONE, new SimpleRecord("v".getBytes(StandardCharsets.UTF_8)))))));
+        ProduceResponseData produced =
+                ((ProduceResponse) sendRaw(followerPort, new ProduceRequest(produce, (short) 12))).data();
+        ProduceResponseData.PartitionProduceResponse p0 =
+                produced.responses().iterator().next().partitionResponses().get(0);
+        assertThat(Errors.forCode(p0.errorCode())).isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+        assertThat(p0.currentLeader().leaderId()).isEqualTo(leader);
+        assertThat(p0.currentLeader().leaderEpoch()).isGreaterThanOrEqualTo(0);
+        assertThat(produced.nodeEndpoints().find(leader).port())
+                .isEqualTo(nodes.get(leader - 1).kafkaPort());
+
+        FetchRequestData fetch =
+                new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMaxBytes(1 << 20);
+        fetch.topics()
+                .add(new FetchRequestData.FetchTopic()
+                        .setTopicId(topicId)
+                        .setPartitions(List.of(new FetchRequestData.FetchPartition()
+                                .setPartition(0)
+                                .setFetchOffset(0)
+                                .setPartitionMaxBytes(1 << 20))));
+        FetchResponseData fetched =
+                ((FetchResponse) sendRaw(followerPort, new FetchRequest.SimpleBuilder(fetch).build((short) 16))).data();
+        FetchResponseData.PartitionData f0 =
+                fetched.responses().get(0).partitions().get(0);
+        assertThat(Errors.forCode(f0.errorCode())).isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+        assertThat(f0.currentLeader().leaderId()).isEqualTo(leader);
+        assertThat(fetched.nodeEndpoints().find(leader).port())
+                .isEqualTo(nodes.get(leader - 1).kafkaPort());
+    }
+
+    /** Sends one request over a plain socket and parses the answer. */
+    private static AbstractResponse sendRaw(int port, AbstractRequest request) throws IOException {
+        RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "raw", 11);
+        ByteBuffer bytes = request.serializeWithHeader(header);
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(30_000);
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeInt(bytes.remaining());
+            out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+            out.flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            byte[] frame = new byte[in.readInt()];
+            in.readFully(frame);
+            return AbstractResponse.parseResponse(ByteBuffer.wrap(frame), header);
+        }
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.sluice.broker.BrokerConfig;
 import dev.sluice.broker.http.PartitionMetrics;
 import dev.sluice.broker.net.RequestContext;
 import dev.sluice.coordinator.ClusterImage;
+import dev.sluice.coordinator.ClusterImage.NodeRegistration;
 import dev.sluice.coordinator.ClusterImage.TopicInfo;
 import dev.sluice.partitionstore.BatchValidator;
 import dev.sluice.partitionstore.LogReadResult;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -168,7 +170,33 @@ public final class PartitionApis {
         if (acks == 0) {
             return all.handle((ignored, failure) -> null);
         }
-        return all.handle((ignored, failure) -> new ProduceResponse(data));
+        return all.handle((ignored, failure) -> {
+            if (request.version() >= 10) {
+                addProduceEndpoints(data);
+            }
+            return new ProduceResponse(data);
+        });
+    }
+
+    /** KIP-951: the address of every leader named in a not-leader answer, so no metadata refresh is needed. */
+    private void addProduceEndpoints(ProduceResponseData data) {
+        Set<Integer> leaders = new TreeSet<>();
+        data.responses().forEach(t -> t.partitionResponses().forEach(p -> {
+            if (p.currentLeader() != null && p.currentLeader().leaderId() >= 0) {
+                leaders.add(p.currentLeader().leaderId());
+            }
+        }));
+        for (int id : leaders) {
+            NodeRegistration node = cluster.image().node(id);
+            if (node != null) {
+                data.nodeEndpoints()
+                        .add(new ProduceResponseData.NodeEndpoint()
+                                .setNodeId(id)
+                                .setHost(node.host())
+                                .setPort(node.port())
+                                .setRack(node.rack()));
+            }
+        }
     }
 
     /** Fills a partition's answer with the fields its version has (a field a version lacks must stay default). */
@@ -340,8 +368,11 @@ public final class PartitionApis {
                 PartitionStateMachine stateMachine = leaderError == Errors.NONE ? raft.stateMachine(tp) : null;
                 PartitionLog log = stateMachine == null ? null : stateMachine.log();
                 if (log == null) {
-                    partition.setErrorCode(
-                            (leaderError == Errors.NONE ? Errors.NOT_LEADER_OR_FOLLOWER : leaderError).code());
+                    Errors error = leaderError == Errors.NONE ? Errors.NOT_LEADER_OR_FOLLOWER : leaderError;
+                    partition.setErrorCode(error.code());
+                    if (error == Errors.NOT_LEADER_OR_FOLLOWER && request.version() >= 12) {
+                        setCurrentLeader(partition, image, tp, request.version() >= 16 ? data : null);
+                    }
                     hasError = true;
                     continue;
                 }
@@ -387,6 +418,38 @@ public final class PartitionApis {
             }
         }
         return new FetchOutcome(data, bytes, hasError, bytesByTopic);
+    }
+
+    /**
+     * KIP-951 for Fetch: the partition's current leader (v12+) and, when {@code endpoints} is given (v16+),
+     * that leader's address in the response's node endpoints.
+     */
+    private void setCurrentLeader(
+            FetchResponseData.PartitionData partition,
+            ClusterImage image,
+            TopicPartition tp,
+            FetchResponseData endpoints) {
+        TopicInfo topic = image.topic(tp.topic());
+        if (topic == null || !topic.replicas().containsKey(tp.partition())) {
+            return;
+        }
+        ClusterView.PartitionInfo info = cluster.partition(tp, topic.replicas().get(tp.partition()));
+        if (info.leader() < 0) {
+            return;
+        }
+        partition.setCurrentLeader(new FetchResponseData.LeaderIdAndEpoch()
+                .setLeaderId(info.leader())
+                .setLeaderEpoch(info.leaderEpoch()));
+        NodeRegistration node = image.node(info.leader());
+        if (endpoints != null && node != null && endpoints.nodeEndpoints().find(info.leader()) == null) {
+            endpoints
+                    .nodeEndpoints()
+                    .add(new FetchResponseData.NodeEndpoint()
+                            .setNodeId(info.leader())
+                            .setHost(node.host())
+                            .setPort(node.port())
+                            .setRack(node.rack()));
+        }
     }
 
     private static Errors checkEpoch(int requested, ReplicaStatus status) {
