@@ -65,6 +65,8 @@ import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
 import org.apache.kafka.common.requests.OffsetsForLeaderEpochResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The partition APIs: Produce submits to the local Raft division of each partition this node leads;
@@ -75,6 +77,8 @@ import org.apache.kafka.common.requests.ProduceResponse;
  * NOT_LEADER_OR_FOLLOWER}, a partition nobody has {@code UNKNOWN_TOPIC_OR_PARTITION}.
  */
 public final class PartitionApis {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionApis.class);
+
     private final BrokerConfig config;
     private final ClusterView cluster;
     private final RaftNode raft;
@@ -100,6 +104,9 @@ public final class PartitionApis {
 
     CompletableFuture<AbstractResponse> produce(RequestContext context, ProduceRequest request) {
         short acks = request.acks();
+        // Kafka answers REQUEST_TIMED_OUT when the replication an acks=all/1 produce waits for takes longer
+        // than the request's timeout; the producer then retries (idempotence removes the duplicate).
+        long timeoutMs = Math.max(1, request.timeout());
         ProduceResponseData data = new ProduceResponseData();
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         ClusterImage image = cluster.image();
@@ -153,8 +160,17 @@ public final class PartitionApis {
                 short version = request.version();
                 int bytes = records.remaining();
                 long submittedNs = System.nanoTime();
-                pending.add(
-                        raft.append(tp, records, BatchValidator.Origin.CLIENT).thenAccept(outcome -> {
+                pending.add(raft.append(tp, records, BatchValidator.Origin.CLIENT)
+                        .completeOnTimeout(
+                                AppendOutcome.error(
+                                        Errors.REQUEST_TIMED_OUT,
+                                        tp + ": not committed within the request's timeout of " + timeoutMs + " ms"),
+                                timeoutMs,
+                                TimeUnit.MILLISECONDS)
+                        .thenAccept(outcome -> {
+                            if (outcome.error() == Errors.REQUEST_TIMED_OUT) {
+                                LOG.warn("{}: produce not committed within {} ms", tp, timeoutMs);
+                            }
                             if (outcome.succeeded()) {
                                 metrics.committed(System.nanoTime() - submittedNs);
                                 metrics.produced(tp.topic(), bytes);
