@@ -1,6 +1,7 @@
 package dev.sluice.broker;
 
 import dev.sluice.coordinator.CoordinatorService.Voter;
+import dev.sluice.coordinator.group.GroupCoordinatorConfig;
 import dev.sluice.partitionstore.LogConfig;
 import dev.sluice.raft.RaftSettings;
 import java.io.IOException;
@@ -51,6 +52,8 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String NODE_HEARTBEAT_INTERVAL_MS = "node.heartbeat.interval.ms";
     public static final String NODE_FAILURE_TIMEOUT_MS = "node.failure.timeout.ms";
     public static final String SHUTDOWN_TIMEOUT_MS = "controlled.shutdown.timeout.ms";
+    public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
+    public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
 
     /** The broker-level names of the topic settings, and the topic-level names they give defaults to. */
     static final Map<String, String> TOPIC_DEFAULTS = Map.of(
@@ -220,14 +223,35 @@ public final class BrokerConfig extends AbstractConfig {
                     15_000L,
                     Range.atLeast(0),
                     Importance.LOW,
-                    "How long a stopping node spends moving leadership of its partitions away.");
+                    "How long a stopping node spends moving leadership of its partitions away.")
+            .define(
+                    OFFSETS_TOPIC_NUM_PARTITIONS,
+                    Type.INT,
+                    16,
+                    Range.between(1, 1000),
+                    Importance.HIGH,
+                    "Partitions of the internal __consumer_offsets topic, fixed when it is created (on the first"
+                            + " FindCoordinator for a group). Each partition is a Raft group with its own threads on"
+                            + " every replica, so the default is 16 rather than Kafka's 50; a group's coordinator is"
+                            + " the leader of partition hash(group.id) mod this count.")
+            .define(
+                    OFFSETS_TOPIC_REPLICATION_FACTOR,
+                    Type.SHORT,
+                    (short) 3,
+                    Range.atLeast(1),
+                    Importance.HIGH,
+                    "Replicas of each __consumer_offsets partition; fewer when fewer nodes are live at creation"
+                            + " (the topic is created with min(this, live nodes)).");
 
     private final RaftSettings raftSettings;
     private final LogConfig topicDefaults;
+    private final GroupCoordinatorConfig groupCoordinatorConfig;
 
-    private BrokerConfig(Map<String, String> own, RaftSettings raftSettings) {
+    private BrokerConfig(
+            Map<String, String> own, RaftSettings raftSettings, GroupCoordinatorConfig groupCoordinatorConfig) {
         super(CONFIG_DEF, own, false);
         this.raftSettings = raftSettings;
+        this.groupCoordinatorConfig = groupCoordinatorConfig;
         Map<String, String> topic = new HashMap<>();
         TOPIC_DEFAULTS.forEach((broker, topicKey) -> topic.put(topicKey, String.valueOf(get(broker))));
         this.topicDefaults = LogConfig.parse(topic);
@@ -244,12 +268,15 @@ public final class BrokerConfig extends AbstractConfig {
     public static BrokerConfig parse(Map<String, String> settings) {
         Map<String, String> own = new HashMap<>();
         Map<String, String> raft = new HashMap<>();
+        Map<String, String> group = new HashMap<>();
         TreeSet<String> unknown = new TreeSet<>();
         settings.forEach((key, value) -> {
             if (CONFIG_DEF.configKeys().containsKey(key)) {
                 own.put(key, value.trim());
             } else if (RaftSettings.CONFIG_DEF.configKeys().containsKey(key)) {
                 raft.put(key, value.trim());
+            } else if (GroupCoordinatorConfig.CONFIG_DEF.configKeys().containsKey(key)) {
+                group.put(key, value.trim());
             } else {
                 unknown.add(key);
             }
@@ -264,7 +291,7 @@ public final class BrokerConfig extends AbstractConfig {
                                             + ")"
                                     : ""));
         }
-        return new BrokerConfig(own, RaftSettings.parse(raft));
+        return new BrokerConfig(own, RaftSettings.parse(raft), GroupCoordinatorConfig.parse(group));
     }
 
     /** Reads a properties file. */
@@ -351,6 +378,11 @@ public final class BrokerConfig extends AbstractConfig {
 
     public RaftSettings raftSettings() {
         return raftSettings;
+    }
+
+    /** The consumer-group settings ({@code group.*}, {@code offsets.retention.*}), accepted in the same file. */
+    public GroupCoordinatorConfig groupCoordinatorConfig() {
+        return groupCoordinatorConfig;
     }
 
     /** The topic settings a topic gets unless its own configs say otherwise. */

@@ -1,5 +1,6 @@
 package dev.sluice.broker;
 
+import dev.sluice.broker.group.GroupCoordinatorService;
 import dev.sluice.broker.http.HealthReport;
 import dev.sluice.broker.http.HttpEndpoint;
 import dev.sluice.broker.http.KafkaRequestMetrics;
@@ -40,6 +41,7 @@ public final class SluiceNode implements AutoCloseable {
     private final CoordinatorService coordinator;
     private final ScheduledExecutorService maintenance;
     private final Reconciler reconciler;
+    private final GroupCoordinatorService groupCoordinator;
     private final KafkaServer kafka;
     private final HttpEndpoint http;
     private final MetricsRegistry metrics;
@@ -93,7 +95,8 @@ public final class SluiceNode implements AutoCloseable {
         reconcilerRef[0] = reconciler;
         maintenance.scheduleWithFixedDelay(this::reconcileSafely, 100, 250, TimeUnit.MILLISECONDS);
         registerGauges();
-        KafkaApis apis = new KafkaApis(config, cluster, coordinator, partitionApis);
+        this.groupCoordinator = new GroupCoordinatorService(raft, config.groupCoordinatorConfig());
+        KafkaApis apis = new KafkaApis(config, cluster, coordinator, partitionApis, groupCoordinator);
         BrokerConfig.HostPort listener = config.kafkaAddress();
         this.kafka = KafkaServer.start(
                 new ServerSettings(
@@ -190,6 +193,7 @@ public final class SluiceNode implements AutoCloseable {
         reconciler.stop();
         moveLeadershipAway(deadline);
         kafka.close();
+        groupCoordinator.close();
         maintenance.shutdownNow();
         coordinator.close();
         http.close();

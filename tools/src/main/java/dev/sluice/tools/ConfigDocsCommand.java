@@ -44,6 +44,10 @@ final class ConfigDocsCommand implements Callable<Integer> {
         out.append(
                 "How a node's Raft server hosts and replicates its partition groups (one Ratis server per node).\n\n");
         table(out, RaftSettings.CONFIG_DEF);
+        out.append("## Consumer group settings\n\n");
+        out.append("How the group coordinator treats consumer groups and their committed offsets, with Kafka's"
+                + " broker-config names; they go in the node's file.\n\n");
+        table(out, dev.sluice.coordinator.group.GroupCoordinatorConfig.CONFIG_DEF);
         return out.toString();
     }
 

@@ -61,6 +61,13 @@ final class LocalCommand implements Callable<Integer> {
             description = "The first Kafka port; node N listens on P+N-1 (default ${DEFAULT-VALUE}).")
     int basePort;
 
+    @Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
+            description = "A node setting for every node (repeatable), e.g. --set raft.rpc.type=netty;"
+                    + " see docs/configuration.md.")
+    List<String> settings = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
@@ -71,6 +78,13 @@ final class LocalCommand implements Callable<Integer> {
         if (basePort < 1 || basePort + 299 > 65535) {
             err.println("sluice local: --base-port must leave room for 300 ports below 65536");
             return 2;
+        }
+        for (String setting : settings) {
+            int eq = setting.indexOf('=');
+            if (eq <= 0) {
+                err.println("sluice local: --set takes KEY=VALUE, not '" + setting + "'");
+                return 2;
+            }
         }
         List<Process> processes = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -130,6 +144,9 @@ final class LocalCommand implements Callable<Integer> {
         try (Writer w = Files.newBufferedWriter(config)) {
             w.write("# Written by `sluice local` at every start; edit the command's flags instead.\n");
             w.write(nodeProperties(n, nodes, basePort, nodeDir));
+            for (String setting : settings) { // later lines win: a setting here overrides the defaults above
+                w.write(setting.strip() + "\n");
+            }
         }
     }
 

@@ -47,8 +47,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A 3-node cluster of real node processes ({@code sluice node}, one JVM each, on loopback) driven by real
- * Kafka clients: {@code kcat} (librdkafka) produces and consumes, Kafka's {@code ProducerPerformance}
- * runs, and the Apache Kafka Java client keeps producing while the leader of the busiest partition is
+ * Kafka clients: {@code kcat} (librdkafka) produces and consumes, Kafka's {@code ProducerPerformance} and
+ * {@code ConsumerPerformance} run, and the Apache Kafka Java client keeps producing while the leader of the busiest partition is
  * killed with SIGKILL.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -155,12 +155,12 @@ class ProcessClusterTest {
 
     /**
      * Kafka's own {@code ProducerPerformance} (from kafka-tools, as its users run it: a separate JVM) sends
-     * to an RF-3 topic with acks=all and reports every record sent. ({@code ConsumerPerformance} subscribes
-     * with a group, so it needs consumer groups.)
+     * to an RF-3 topic with acks=all and reports every record sent; {@code ConsumerPerformance} (a consumer
+     * group) reads them all back.
      */
     @Test
     @Order(2)
-    void kafkaProducerPerformanceRunsAgainstTheCluster() throws Exception {
+    void kafkaPerformanceToolsRunAgainstTheCluster() throws Exception {
         admin.createTopics(List.of(new NewTopic("perf", PARTITIONS, (short) 3)))
                 .all()
                 .get(30, TimeUnit.SECONDS);
@@ -194,6 +194,27 @@ class ProcessClusterTest {
                         .all()
                         .get(30, TimeUnit.SECONDS);
         assertThat(ends.values().stream().mapToLong(i -> i.offset()).sum()).isEqualTo(20_000);
+
+        // ConsumerPerformance subscribes with a consumer group and reads the 20,000 records back.
+        String consumed = run(
+                null,
+                java,
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.apache.kafka.tools.ConsumerPerformance",
+                "--bootstrap-server",
+                cluster.bootstrapServers(),
+                "--topic",
+                "perf",
+                "--num-records",
+                "20000",
+                "--timeout",
+                "60000");
+        String[] rows = consumed.strip().split("\n");
+        // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, ...
+        String[] columns = rows[rows.length - 1].split(",\\s*");
+        assertThat(Long.parseLong(columns[4].strip())).isEqualTo(20_000);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.sluice.broker.kafka;
 
 import dev.sluice.broker.BrokerConfig;
+import dev.sluice.broker.group.GroupCoordinatorService;
 import dev.sluice.broker.net.RequestContext;
 import dev.sluice.broker.net.RequestHandler;
 import dev.sluice.coordinator.ClusterImage;
@@ -37,28 +38,40 @@ import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.CreateTopicsResponse;
+import org.apache.kafka.common.requests.DeleteGroupsRequest;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsResponse;
 import org.apache.kafka.common.requests.DescribeClusterRequest;
 import org.apache.kafka.common.requests.DescribeClusterResponse;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
+import org.apache.kafka.common.requests.DescribeGroupsRequest;
 import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FindCoordinatorRequest;
+import org.apache.kafka.common.requests.HeartbeatRequest;
 import org.apache.kafka.common.requests.IncrementalAlterConfigsRequest;
 import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.InitProducerIdResponse;
+import org.apache.kafka.common.requests.JoinGroupRequest;
+import org.apache.kafka.common.requests.LeaveGroupRequest;
+import org.apache.kafka.common.requests.ListGroupsRequest;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
+import org.apache.kafka.common.requests.OffsetCommitRequest;
+import org.apache.kafka.common.requests.OffsetDeleteRequest;
+import org.apache.kafka.common.requests.OffsetFetchRequest;
 import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
 import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.SyncGroupRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Answers the Kafka APIs a node serves, by API key. Produce, Fetch, ListOffsets, OffsetsForLeaderEpoch and
  * DeleteRecords work on this node's partition replicas ({@link PartitionApis}); Metadata, topic administration and
- * producer ids go through the coordinator. Every request completes asynchronously; none blocks the
+ * producer ids go through the coordinator; FindCoordinator and the consumer-group APIs go to the groups of the
+ * {@code __consumer_offsets} partitions this node leads ({@link GroupApis}). Every request completes asynchronously; none blocks the
  * network threads (coordinator commands complete on Ratis's threads).
  */
 public final class KafkaApis implements RequestHandler {
@@ -70,16 +83,27 @@ public final class KafkaApis implements RequestHandler {
     private final CoordinatorService coordinator;
     private final PartitionApis partitions;
     private final ConfigApis configs;
+    private final GroupApis groups;
     private long nextProducerId;
     private long producerIdBlockEnd;
 
     public KafkaApis(
-            BrokerConfig config, ClusterView cluster, CoordinatorService coordinator, PartitionApis partitions) {
+            BrokerConfig config,
+            ClusterView cluster,
+            CoordinatorService coordinator,
+            PartitionApis partitions,
+            GroupCoordinatorService groupCoordinator) {
         this.config = config;
         this.cluster = cluster;
         this.coordinator = coordinator;
         this.partitions = partitions;
         this.configs = new ConfigApis(config, cluster, coordinator);
+        this.groups = new GroupApis(
+                config,
+                cluster,
+                groupCoordinator,
+                (name, count, replicationFactor, topicConfigs) ->
+                        createTopic(name, count, replicationFactor, topicConfigs, null));
     }
 
     /** The APIs and versions this node serves (advertised in ApiVersions). */
@@ -99,6 +123,17 @@ public final class KafkaApis implements RequestHandler {
                 ApiKeys.DESCRIBE_CONFIGS,
                 ApiKeys.INCREMENTAL_ALTER_CONFIGS,
                 ApiKeys.DESCRIBE_CLUSTER,
+                ApiKeys.FIND_COORDINATOR,
+                ApiKeys.JOIN_GROUP,
+                ApiKeys.SYNC_GROUP,
+                ApiKeys.HEARTBEAT,
+                ApiKeys.LEAVE_GROUP,
+                ApiKeys.LIST_GROUPS,
+                ApiKeys.DESCRIBE_GROUPS,
+                ApiKeys.DELETE_GROUPS,
+                ApiKeys.OFFSET_DELETE,
+                ApiKeys.OFFSET_COMMIT,
+                ApiKeys.OFFSET_FETCH,
                 ApiKeys.API_VERSIONS)) {
             apis.put(key, new short[] {key.oldestVersion(), key.latestVersion()});
         }
@@ -122,6 +157,17 @@ public final class KafkaApis implements RequestHandler {
             case DESCRIBE_CONFIGS -> configs.describeConfigs((DescribeConfigsRequest) request);
             case INCREMENTAL_ALTER_CONFIGS -> configs.incrementalAlterConfigs((IncrementalAlterConfigsRequest) request);
             case DESCRIBE_CLUSTER -> describeCluster((DescribeClusterRequest) request);
+            case FIND_COORDINATOR -> groups.findCoordinator((FindCoordinatorRequest) request);
+            case JOIN_GROUP -> groups.joinGroup(context, (JoinGroupRequest) request);
+            case SYNC_GROUP -> groups.syncGroup(context, (SyncGroupRequest) request);
+            case HEARTBEAT -> groups.heartbeat(context, (HeartbeatRequest) request);
+            case LEAVE_GROUP -> groups.leaveGroup(context, (LeaveGroupRequest) request);
+            case OFFSET_COMMIT -> groups.offsetCommit(context, (OffsetCommitRequest) request);
+            case OFFSET_FETCH -> groups.offsetFetch(context, (OffsetFetchRequest) request);
+            case OFFSET_DELETE -> groups.offsetDelete(context, (OffsetDeleteRequest) request);
+            case LIST_GROUPS -> groups.listGroups(context, (ListGroupsRequest) request);
+            case DESCRIBE_GROUPS -> groups.describeGroups(context, (DescribeGroupsRequest) request);
+            case DELETE_GROUPS -> groups.deleteGroups(context, (DeleteGroupsRequest) request);
             default ->
                 CompletableFuture.failedFuture(new org.apache.kafka.common.errors.UnsupportedVersionException(
                         "this node does not serve " + request.apiKey()));

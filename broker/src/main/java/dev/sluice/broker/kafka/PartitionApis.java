@@ -28,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
 import org.apache.kafka.common.message.DeleteRecordsResponseData;
@@ -131,6 +132,14 @@ public final class PartitionApis {
                 }
                 if (name == null) {
                     response.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+                    continue;
+                }
+                if (Topic.isInternal(name)) {
+                    // only the group coordinator writes its records there (as Kafka refuses clients' appends)
+                    response.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code());
+                    if (request.version() >= 8) {
+                        response.setErrorMessage("Cannot append to internal topic " + name);
+                    }
                     continue;
                 }
                 TopicPartition tp = new TopicPartition(name, partitionData.index());
@@ -576,6 +585,10 @@ public final class PartitionApis {
                         .setLowWatermark(DeleteRecordsResponse.INVALID_LOW_WATERMARK);
                 topicResult.partitions().add(result);
                 TopicPartition tp = new TopicPartition(topic.name(), p.partitionIndex());
+                if (Topic.isInternal(topic.name())) {
+                    result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code());
+                    continue;
+                }
                 Errors leaderError = leaderError(image, tp);
                 if (leaderError != Errors.NONE) {
                     result.setErrorCode(leaderError.code());

@@ -1,0 +1,392 @@
+package dev.sluice.broker.group;
+
+import dev.sluice.coordinator.group.GroupCommand;
+import dev.sluice.coordinator.group.GroupCoordinatorConfig;
+import dev.sluice.coordinator.group.GroupCoordinatorState;
+import dev.sluice.coordinator.group.GroupRecord;
+import dev.sluice.coordinator.group.GroupRecordCodec;
+import dev.sluice.coordinator.group.GroupResult;
+import dev.sluice.partitionstore.BatchValidator;
+import dev.sluice.partitionstore.LogReadResult;
+import dev.sluice.partitionstore.PartitionLog;
+import dev.sluice.raft.AppendOutcome;
+import dev.sluice.raft.PartitionStateMachine;
+import dev.sluice.raft.RaftNode;
+import dev.sluice.raft.ReplicaStatus;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.CoordinatorLoadInProgressException;
+import org.apache.kafka.common.errors.NotCoordinatorException;
+import org.apache.kafka.common.errors.UnknownServerException;
+import org.apache.kafka.common.protocol.Message;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The groups of one {@code __consumer_offsets} partition while this node leads it: a {@link
+ * GroupCoordinatorState} driven on one thread, its records written as Raft entries of the partition.
+ *
+ * <h2>Log layout</h2>
+ *
+ * Every {@link GroupResult} with records is one Kafka record batch (so one Raft entry, atomic), one Kafka
+ * record per {@link GroupRecord}:
+ *
+ * <pre>
+ *   record key   = GroupRecordCodec.key(record)     (which group / offset the record replaces)
+ *   record value = GroupRecordCodec.encode(record)  (never null, tombstones included)
+ * </pre>
+ *
+ * A batch of one record with a null key and a null value is a load marker (see below) and carries no group
+ * record.
+ *
+ * <h2>Lifecycle</h2>
+ *
+ * <ol>
+ *   <li>Loading: append a load marker through Raft and wait until it is committed and applied here. Every
+ *       entry of earlier terms is then applied too; read the partition's segments from the log start offset
+ *       to the marker, {@link GroupCoordinatorState#replay} each record, then {@link
+ *       GroupCoordinatorState#activate}. Requests meanwhile fail with {@code COORDINATOR_LOAD_IN_PROGRESS}.
+ *   <li>Active: each request or due timer is one step; the step's records become one append, its
+ *       completions are sent at once or, when they await the commit, after the last append submitted so far
+ *       is committed (appends commit in order).
+ *   <li>Unloaded (leadership lost, a write failed, or the node stops): {@link GroupCoordinatorState#unload}
+ *       answers parked requests with {@code NOT_COORDINATOR}; answers still waiting for a commit that fails
+ *       get {@code NOT_COORDINATOR}; the instance is dropped and a new one reloads from the log.
+ * </ol>
+ *
+ * <p>Threading: {@link #submit}, {@link #load} and {@link #unload} may be called from any thread; everything
+ * else, and every access to the state, runs on this runtime's single thread.
+ */
+final class OffsetsPartitionRuntime {
+    private static final Logger LOG = LoggerFactory.getLogger(OffsetsPartitionRuntime.class);
+    private static final int READ_BYTES_MAX = 1 << 20;
+
+    private final GroupCoordinatorService service;
+    private final RaftNode raft;
+    private final TopicPartition tp;
+    private final long leaderEpoch;
+    private final GroupCoordinatorConfig config;
+    private final ScheduledExecutorService executor;
+
+    // ---- touched only on the executor ----
+    private final Map<Long, CompletableFuture<Message>> pending = new HashMap<>();
+    private GroupCoordinatorState state;
+    private CompletableFuture<Boolean> lastWrite = CompletableFuture.completedFuture(true);
+    private ScheduledFuture<?> timer;
+    private long timerAtMs = Long.MAX_VALUE;
+
+    private volatile boolean active;
+    private volatile boolean unloaded;
+
+    OffsetsPartitionRuntime(
+            GroupCoordinatorService service,
+            RaftNode raft,
+            TopicPartition tp,
+            long leaderEpoch,
+            GroupCoordinatorConfig config) {
+        this.service = service;
+        this.raft = raft;
+        this.tp = tp;
+        this.leaderEpoch = leaderEpoch;
+        this.config = config;
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "sluice-groups-" + raft.id() + "-" + tp);
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    long leaderEpoch() {
+        return leaderEpoch;
+    }
+
+    boolean isActive() {
+        return active;
+    }
+
+    boolean isUnloaded() {
+        return unloaded;
+    }
+
+    // ---- loading ----
+
+    /** Starts loading: the marker append, then the replay on this runtime's thread. */
+    void load() {
+        LOG.info("{}: loading the consumer groups (leader epoch {})", tp, leaderEpoch);
+        run(() -> raft.append(tp, markerBatch(), BatchValidator.Origin.COORDINATOR)
+                .whenComplete((outcome, failure) -> run(() -> finishLoad(outcome, failure))));
+    }
+
+    private void finishLoad(AppendOutcome marker, Throwable failure) {
+        if (unloaded) {
+            return;
+        }
+        if (failure != null || marker == null || !marker.succeeded()) {
+            fail("the load marker was not committed: "
+                    + (failure != null ? failure : marker == null ? "no outcome" : marker.errorMessage()));
+            return;
+        }
+        ReplicaStatus status = raft.status(tp);
+        if (status == null || !status.isLeader() || status.leaderEpoch() != leaderEpoch) {
+            fail("leadership moved while loading");
+            return;
+        }
+        long startNs = System.nanoTime();
+        GroupCoordinatorState loaded = new GroupCoordinatorState(config);
+        long records;
+        try {
+            records = replayLog(loaded, marker.lastOffset() + 1);
+        } catch (RuntimeException e) {
+            LOG.error("{}: cannot load the consumer groups from the log", tp, e);
+            fail("the log could not be replayed: " + e.getMessage());
+            return;
+        }
+        state = loaded;
+        GroupResult activation = state.activate(nowMs());
+        active = true;
+        LOG.info(
+                "{}: {} group records replayed in {} ms; coordinating {} groups",
+                tp,
+                records,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs),
+                state.groupIds().size());
+        process(activation);
+    }
+
+    /** Replays every group record of the partition below {@code endOffset}; returns how many. */
+    private long replayLog(GroupCoordinatorState target, long endOffset) {
+        PartitionStateMachine stateMachine = raft.stateMachine(tp);
+        PartitionLog log = stateMachine == null ? null : stateMachine.log();
+        if (log == null) {
+            throw new IllegalStateException("no local log of " + tp);
+        }
+        long offset = log.logStartOffset();
+        long replayed = 0;
+        while (offset < endOffset) {
+            LogReadResult read = log.read(offset, READ_BYTES_MAX, endOffset);
+            if (read.error() != org.apache.kafka.common.protocol.Errors.NONE) {
+                throw new IllegalStateException(tp + ": reading offset " + offset + " failed: " + read.errorMessage());
+            }
+            if (read.sizeInBytes() == 0) {
+                throw new IllegalStateException(tp + ": no batch at offset " + offset + " below " + endOffset);
+            }
+            for (MutableRecordBatch batch : read.memoryRecords().batches()) {
+                if (batch.lastOffset() < offset) {
+                    continue;
+                }
+                for (Record record : batch) {
+                    if (record.offset() >= offset && record.hasValue()) {
+                        target.replay(GroupRecordCodec.decode(Utils.toArray(record.value())));
+                        replayed++;
+                    }
+                }
+                offset = batch.nextOffset();
+            }
+        }
+        return replayed;
+    }
+
+    private static ByteBuffer markerBatch() {
+        return MemoryRecords.withRecords(
+                        Compression.NONE, new SimpleRecord(System.currentTimeMillis(), (byte[]) null, (byte[]) null))
+                .buffer();
+    }
+
+    private static ByteBuffer batchOf(List<GroupRecord> records) {
+        long nowMs = System.currentTimeMillis();
+        SimpleRecord[] simple = new SimpleRecord[records.size()];
+        for (int i = 0; i < simple.length; i++) {
+            GroupRecord record = records.get(i);
+            simple[i] = new SimpleRecord(nowMs, GroupRecordCodec.key(record), GroupRecordCodec.encode(record));
+        }
+        return MemoryRecords.withRecords(Compression.NONE, simple).buffer();
+    }
+
+    // ---- requests and timers ----
+
+    /** Hands a request to the state on this runtime's thread. */
+    CompletableFuture<Message> submit(LongFunction<GroupCommand> command) {
+        CompletableFuture<Message> answer = new CompletableFuture<>();
+        boolean queued = run(() -> {
+            if (unloaded) {
+                answer.completeExceptionally(notCoordinator());
+                return;
+            }
+            if (!active) {
+                answer.completeExceptionally(
+                        new CoordinatorLoadInProgressException("the consumer groups of " + tp + " are being loaded"));
+                return;
+            }
+            long handle = service.nextRequestHandle();
+            pending.put(handle, answer);
+            GroupResult result;
+            try {
+                result = state.handle(command.apply(handle), nowMs());
+            } catch (RuntimeException e) {
+                pending.remove(handle);
+                LOG.error("{}: a group request failed", tp, e);
+                answer.completeExceptionally(new UnknownServerException(e.getMessage()));
+                return;
+            }
+            process(result);
+        });
+        if (!queued) {
+            answer.completeExceptionally(notCoordinator());
+        }
+        return answer;
+    }
+
+    private void onTimer() {
+        timer = null;
+        timerAtMs = Long.MAX_VALUE;
+        if (!active || unloaded) {
+            return;
+        }
+        long nowMs = nowMs();
+        int rounds = 0;
+        while (state.nextDeadlineMs() <= nowMs && rounds++ < 1000 && !unloaded) {
+            process(state.tick(nowMs));
+        }
+        if (!unloaded) {
+            scheduleTimer();
+        }
+    }
+
+    private void scheduleTimer() {
+        long deadlineMs = state.nextDeadlineMs();
+        if (deadlineMs == timerAtMs) {
+            return;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        timerAtMs = deadlineMs;
+        if (deadlineMs != Long.MAX_VALUE) {
+            long delayMs = Math.max(0, deadlineMs - nowMs());
+            timer = executor.schedule(this::onTimer, delayMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Writes a step's records (one entry) and sends or schedules its completions. */
+    private void process(GroupResult result) {
+        if (!result.records().isEmpty()) {
+            CompletableFuture<AppendOutcome> append =
+                    raft.append(tp, batchOf(result.records()), BatchValidator.Origin.COORDINATOR);
+            CompletableFuture<Boolean> written = append.handle((outcome, failure) -> {
+                if (failure == null && outcome.succeeded()) {
+                    return true;
+                }
+                LOG.warn(
+                        "{}: group records not written ({}); giving up the partition's groups",
+                        tp,
+                        failure != null ? failure : outcome.error() + " " + outcome.errorMessage());
+                run(() -> fail("a write failed"));
+                return false;
+            });
+            lastWrite = lastWrite.thenCombine(written, (before, now) -> before && now);
+        }
+        for (GroupResult.Completion completion : result.completions()) {
+            CompletableFuture<Message> answer = pending.remove(completion.requestHandle());
+            if (answer == null) {
+                LOG.warn("{}: an answer to unknown request {}", tp, completion.requestHandle());
+                continue;
+            }
+            if (!completion.awaitsCommit()) {
+                answer.complete(completion.response());
+            } else {
+                lastWrite.thenAccept(ok -> {
+                    if (ok) {
+                        answer.complete(completion.response());
+                    } else {
+                        answer.completeExceptionally(notCoordinator());
+                    }
+                });
+            }
+        }
+        if (state != null && !unloaded) {
+            scheduleTimer();
+        }
+    }
+
+    // ---- giving up ----
+
+    /** Gives up the partition's groups; may be called from any thread, more than once. */
+    void unload(String reason) {
+        if (!run(() -> fail(reason))) {
+            unloaded = true;
+        }
+    }
+
+    /** On the runtime's thread: unloads the state, answers what is parked, stops the thread. */
+    private void fail(String reason) {
+        if (unloaded) {
+            return;
+        }
+        LOG.info("{}: no longer coordinating its consumer groups: {}", tp, reason);
+        unloaded = true;
+        active = false;
+        if (state != null && state.isActive()) {
+            try {
+                GroupResult last = state.unload();
+                for (GroupResult.Completion completion : last.completions()) {
+                    CompletableFuture<Message> answer = pending.remove(completion.requestHandle());
+                    if (answer != null) {
+                        answer.complete(completion.response());
+                    }
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("{}: unloading the groups failed", tp, e);
+            }
+        }
+        for (CompletableFuture<Message> answer : pending.values()) {
+            answer.completeExceptionally(notCoordinator());
+        }
+        pending.clear();
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        service.wake();
+        // work queued already still runs (and finds this runtime unloaded); later callbacks are refused
+        executor.shutdown();
+    }
+
+    private NotCoordinatorException notCoordinator() {
+        return new NotCoordinatorException("this node no longer coordinates the groups of " + tp);
+    }
+
+    private boolean run(Runnable task) {
+        try {
+            executor.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.error("{}: group coordinator task failed", tp, e);
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    private static long nowMs() {
+        return System.currentTimeMillis();
+    }
+}
