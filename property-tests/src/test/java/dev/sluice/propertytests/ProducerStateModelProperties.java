@@ -84,7 +84,7 @@ class ProducerStateModelProperties {
     void replicasFedTheSameLogReachTheSameVerdicts(
             @ForAll("scenarios") Scenario scenario, @ForAll @IntRange(min = 0, max = MAX_ACTIONS) int copyAt) {
         Run run = new Run(scenario);
-        ProducerStates replica = new ProducerStates();
+        ProducerStates replica = run.states.copy();
         List<Action> actions = scenario.actions();
         for (int step = 0; step < actions.size(); step++) {
             Action action = actions.get(step);
@@ -126,6 +126,17 @@ class ProducerStateModelProperties {
 
         Run(Scenario scenario) {
             clients = new Clients(scenario.producers());
+            // A producer that starts past sequence 0 wrote the sequence before it earlier: that batch is
+            // the first of the log (an unknown producer must start at 0).
+            for (Client c : clients.all()) {
+                if (c.nextSequence != 0) {
+                    Sent earlier = Clients.idempotent(c.producerId, c.epoch, c.nextSequence - 1, 1, 1_000_000L);
+                    long firstOffset = model.nextOffset;
+                    states.update(earlier.info(), firstOffset, firstOffset);
+                    model.append(earlier, firstOffset);
+                    clients.appended(earlier);
+                }
+            }
         }
 
         void apply(Action action) {
@@ -303,7 +314,10 @@ class ProducerStateModelProperties {
             }
             List<Appended> history = byProducer.getOrDefault(batch.producerId(), List.of());
             if (history.isEmpty()) {
-                return Expected.APPEND; // Kafka 2.5+: an unknown producer may start at any sequence
+                // Stricter than Kafka 2.5+ (a partition never drops a producer's state): start at 0.
+                return batch.control() || batch.baseSequence() == 0
+                        ? Expected.APPEND
+                        : Expected.reject(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
             }
             short currentEpoch = history.get(history.size() - 1).sent().info().producerEpoch();
             if (batch.producerEpoch() < currentEpoch) {
@@ -514,7 +528,7 @@ class ProducerStateModelProperties {
     /** The state is rebuilt from a snapshot taken at {@code snapshotPermille} of the log and the rest of it. */
     record LeaderChange(int snapshotPermille) implements Action {}
 
-    /** A producer's starting point: an epoch and a first sequence (any sequence is accepted from a new one). */
+    /** A producer's starting point: an epoch and a first sequence (past 0: it wrote the one before first). */
     record ProducerSpec(short initialEpoch, int initialSequence) {}
 
     record Scenario(List<ProducerSpec> producers, List<Action> actions) {}

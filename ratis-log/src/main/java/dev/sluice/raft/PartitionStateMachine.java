@@ -122,6 +122,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
     /** The highest Raft index with recorded offsets; a write above it cannot overlap earlier ones. */
     private long lastRecordedIndex = Long.MAX_VALUE;
 
+    /**
+     * Recorded entries in {@code [orphanCheckFrom, orphanCheckTo]} were written before the last restart and
+     * may have no Raft log entry behind them any more; {@link #discardOrphans} checks them once.
+     */
+    private long orphanCheckFrom = -1;
+
+    private long orphanCheckTo = -1;
+
     private long lastFlushedIndex = -1;
     private ByteBuffer scratch = ByteBuffer.allocate(64 * 1024);
 
@@ -175,6 +183,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
         log = opened;
         RaftEntryRange last = metadata.floorRaftEntry(Long.MAX_VALUE);
         lastRecordedIndex = last == null ? -1 : last.raftIndex();
+        if (singleWrite && lastRecordedIndex > snapshotIndex) {
+            orphanCheckFrom = snapshotIndex + 1;
+            orphanCheckTo = lastRecordedIndex;
+        }
         highWatermark = appliedEnd;
         written = replayProducers(applied, appliedEnd, opened.logEndOffset());
     }
@@ -292,6 +304,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
      */
     private AppendOutcome writeEntry(long index, long term, EntryCodec.Header header, ByteString records) {
         PartitionLog current = log;
+        discardOrphans(index - 1); // entries from index on are replaced right below
         discardFrom(index);
         long end = current.logEndOffset();
         if (!(header instanceof EntryCodec.AppendHeader append) || records.isEmpty() || records.equals(WROTE_NOTHING)) {
@@ -404,6 +417,54 @@ public final class PartitionStateMachine extends BaseStateMachine {
         lastRecordedIndex = index - 1;
     }
 
+    /**
+     * Drops the segment data of entries written before a restart that the Raft log no longer holds. Under
+     * the single write an entry's batches reach the (memory-mapped) segment when Ratis appends the entry,
+     * while Ratis keeps the entry itself in a buffer until its next flush; a killed node can therefore come
+     * back with batches of entries its Raft log lost. The leader then fills those indexes again, partly with
+     * entries that never reach {@link #write} (a new term's first entry, configuration changes), so {@link
+     * #discardFrom} alone would leave the old batches in place and the replica would differ from the
+     * others. Checked once, before the first entry written or applied after the restart, for the recorded
+     * entries up to {@code upTo}: the first one the Raft log does not hold as a state-machine entry, and
+     * everything after it, goes (an entry the leader still has comes back through {@link #write}).
+     */
+    private void discardOrphans(long upTo) {
+        if (orphanCheckTo < 0) {
+            return;
+        }
+        long to = Math.min(orphanCheckTo, upTo);
+        orphanCheckTo = -1;
+        PartitionMetadataStore metadata = log.metadata();
+        org.apache.ratis.server.raftlog.RaftLog raftLog;
+        try {
+            raftLog = getServer().join().getDivision(getGroupId()).getRaftLog();
+        } catch (IOException e) {
+            throw new IllegalStateException(
+                    tp + ": cannot reach the Raft log to check entries written before" + " the restart: "
+                            + e.getMessage(),
+                    e);
+        }
+        for (RaftEntryRange range = metadata.ceilingRaftEntry(orphanCheckFrom);
+                range != null && range.raftIndex() <= to;
+                range = metadata.ceilingRaftEntry(range.raftIndex() + 1)) {
+            LogEntryProto entry;
+            try {
+                entry = raftLog.get(range.raftIndex());
+            } catch (org.apache.ratis.server.raftlog.RaftLogIOException e) {
+                entry = null;
+            }
+            if (entry == null || !entry.hasStateMachineLogEntry()) {
+                LOG.info(
+                        "{}: dropping the data of Raft entries from {} written before the restart: the Raft log"
+                                + " no longer holds them",
+                        tp,
+                        range.raftIndex());
+                discardFrom(range.raftIndex());
+                return;
+            }
+        }
+    }
+
     /** The producer state after the batches in {@code [from, to)} are added to {@code base}. */
     private ProducerStates replayProducers(ProducerStates base, long from, long to) {
         ProducerStates result = base.copy();
@@ -495,6 +556,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             ByteString logData = entry.getStateMachineLogEntry().getLogData();
             EntryCodec.Header header = EntryCodec.decodeHeader(logData);
             outcome = outcomes.remove(index);
+            discardOrphans(Long.MAX_VALUE);
             if (!singleWrite) {
                 outcome = writeEntry(index, entry.getTerm(), header, logData.substring(header.sizeInBytes()));
             }

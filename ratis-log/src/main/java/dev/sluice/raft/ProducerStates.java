@@ -19,9 +19,19 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * <p>The rules are Kafka's (2.5 and later): a batch with no producer id is never checked; an epoch
  * below the producer's current one is fenced ({@code INVALID_PRODUCER_EPOCH}); a batch identical in
  * epoch and sequence range to one of the producer's last {@value ProducerStateEntry#MAX_BATCHES} is a
- * duplicate and answered with its original offsets; a new epoch must start at sequence 0 unless the
- * producer is unknown here (its state expired or was never seen: any sequence is accepted); otherwise
+ * duplicate and answered with its original offsets; a new epoch must start at sequence 0; otherwise
  * the sequence must follow the last one exactly ({@code OUT_OF_ORDER_SEQUENCE_NUMBER}).
+ *
+ * <p>One rule is stricter than Kafka's: a producer unknown here must start at sequence 0 too. Kafka
+ * accepts any sequence from an unknown producer, because its brokers expire idle producers and lose the
+ * state of those whose records retention removed. A partition here never drops a producer's state (it
+ * survives retention, DeleteRecords, snapshots and restarts), so an unknown producer has never written
+ * to it, and a first batch that does not start at 0 means its predecessors have not been written
+ * <em>yet</em>: the Java producer keeps up to five requests in flight, and when the first fails with a
+ * retriable error (say {@code NOT_LEADER_OR_FOLLOWER} just before this replica's leadership was ready)
+ * while the next ones succeed, accepting them would leave the retried first batch out of order for ever
+ * — the client retries an out-of-order batch that is not the one after its last acknowledged sequence
+ * without end (Kafka's KAFKA-14359). Rejected too, the later batches are retried after the first.
  *
  * <p>Not thread-safe: owned by the partition's state machine, under its lock.
  */
@@ -86,7 +96,11 @@ public final class ProducerStates {
         }
         ProducerStateEntry entry = producers.get(batch.producerId());
         if (entry == null) {
-            return APPEND; // an unknown producer may start at any sequence (Kafka 2.5+)
+            // Stricter than Kafka (see the class comment): this partition never saw the producer, so the
+            // batches before this one are missing, not expired.
+            return batch.control() || batch.baseSequence() == 0
+                    ? APPEND
+                    : outOfOrder(batch, "expected sequence 0, as the producer has not written to this partition");
         }
         if (batch.producerEpoch() < entry.producerEpoch()) {
             return new Verdict.Reject(

@@ -2,6 +2,8 @@ package dev.sluice.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.partitionstore.ProducerStateEntry;
+import java.util.List;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.junit.jupiter.api.Test;
@@ -18,7 +20,10 @@ class ProducerStatesTest {
     @Test
     void followsKafkasIdempotentProducerRules() {
         ProducerStates states = new ProducerStates();
-        // An unknown producer may start anywhere (its state may have expired).
+        // An unknown producer must start at 0 (a partition never drops a producer's state).
+        assertThat(error(states.check(batch(7, 0, 40, 5)))).isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        assertThat(states.check(batch(7, 0, 0, 40))).isInstanceOf(ProducerStates.Verdict.Append.class);
+        states.update(batch(7, 0, 0, 40), 60, 99);
         assertThat(states.check(batch(7, 0, 40, 5))).isInstanceOf(ProducerStates.Verdict.Append.class);
         states.update(batch(7, 0, 40, 5), 100, 104);
         assertThat(error(states.check(batch(7, 0, 46, 5)))).isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
@@ -36,10 +41,36 @@ class ProducerStatesTest {
                 .isInstanceOf(ProducerStates.Verdict.Append.class);
     }
 
+    /**
+     * The Java producer keeps five requests in flight: when the first fails with a retriable error (a
+     * replica not yet ready to lead) and the next ones reach the partition, they must not be appended, or
+     * the retried first batch is out of order for ever (the client retries it without end).
+     */
+    @Test
+    void laterBatchesOfAProducerWaitForItsFirst() {
+        ProducerStates states = new ProducerStates();
+        for (int i = 1; i < 5; i++) {
+            assertThat(error(states.check(batch(2000, 0, 31 * i, 31))))
+                    .as("batch %d before batch 0", i)
+                    .isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        }
+        for (int i = 0; i < 5; i++) {
+            assertThat(states.check(batch(2000, 0, 31 * i, 31))).isInstanceOf(ProducerStates.Verdict.Append.class);
+            states.update(batch(2000, 0, 31 * i, 31), 31L * i, 31L * i + 30);
+        }
+        assertThat(states.check(batch(2000, 0, 0, 31))).isEqualTo(new ProducerStates.Verdict.Duplicate(0, 30));
+        // A coordinator's marker for a producer unknown here carries no sequence and is appended.
+        assertThat(states.check(new ProducerStates.BatchInfo(
+                        3000, (short) 0, RecordBatch.NO_SEQUENCE, RecordBatch.NO_SEQUENCE, true, true, 1L)))
+                .isInstanceOf(ProducerStates.Verdict.Append.class);
+    }
+
     @Test
     void remembersOnlyTheLastFiveBatchesAndWrapsSequences() {
-        ProducerStates states = new ProducerStates();
         int seq = Integer.MAX_VALUE - 3;
+        // a producer that wrote sequences up to just before seq (its state as a snapshot restores it)
+        ProducerStates states = new ProducerStates(List.of(new ProducerStateEntry(
+                1, (short) 0, List.of(new ProducerStateEntry.BatchMetadata(0, seq - 1, 0, 0, 1L)), -1, 1L)));
         for (int i = 0; i < 7; i++) {
             ProducerStates.BatchInfo b = new ProducerStates.BatchInfo(1, (short) 0, seq, seq, false, false, 1L);
             assertThat(states.check(b)).as("batch %d", i).isInstanceOf(ProducerStates.Verdict.Append.class);

@@ -226,7 +226,8 @@ final class LocalCommand implements Callable<Integer> {
         return false;
     }
 
-    private static boolean httpReady(HttpClient http, int port) {
+    /** Whether the node's HTTP endpoint on 127.0.0.1:{@code port} answers {@code /ready} with 200. */
+    static boolean httpReady(HttpClient http, int port) {
         try {
             HttpResponse<Void> response = http.send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ready"))
@@ -242,7 +243,8 @@ final class LocalCommand implements Callable<Integer> {
         }
     }
 
-    private static boolean kafkaListening(int port) {
+    /** Whether something accepts connections on 127.0.0.1:{@code port}. */
+    static boolean kafkaListening(int port) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
             return true;

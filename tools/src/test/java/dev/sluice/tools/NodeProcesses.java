@@ -4,11 +4,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -139,7 +135,7 @@ final class NodeProcesses implements AutoCloseable {
                 throw new IllegalStateException(
                         "node " + n + " exited with " + p.exitValue() + " while starting:\n" + logTail(n));
             }
-            if (httpReady(httpPort(n)) && listening(kafkaPort(n))) {
+            if (LocalCommand.httpReady(http, httpPort(n)) && LocalCommand.kafkaListening(kafkaPort(n))) {
                 return;
             }
             Thread.sleep(200);
@@ -179,31 +175,6 @@ final class NodeProcesses implements AutoCloseable {
                 p.destroyForcibly();
                 Thread.currentThread().interrupt();
             }
-        }
-    }
-
-    private boolean httpReady(int port) {
-        try {
-            HttpResponse<Void> response = http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ready"))
-                            .timeout(Duration.ofSeconds(1))
-                            .build(),
-                    HttpResponse.BodyHandlers.discarding());
-            return response.statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static boolean listening(int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-            return true;
-        } catch (IOException e) {
-            return false;
         }
     }
 
