@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.raft.ReplicaStatus;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -184,42 +183,6 @@ class IdempotentProduceAcrossLeaderMovesTest {
     }
 
     private void startCluster(int count) throws Exception {
-        int[] kafka = new int[count];
-        int[] raft = new int[count];
-        int[] http = new int[count];
-        StringBuilder voters = new StringBuilder();
-        StringBuilder servers = new StringBuilder();
-        for (int i = 0; i < count; i++) {
-            kafka[i] = freePort();
-            raft[i] = freePort();
-            http[i] = freePort();
-            voters.append(i > 0 ? "," : "").append(i + 1).append("@127.0.0.1:").append(raft[i]);
-            servers.append(i > 0 ? "," : "").append("127.0.0.1:").append(kafka[i]);
-        }
-        bootstrap = servers.toString();
-        for (int i = 0; i < count; i++) {
-            Map<String, String> settings = new HashMap<>();
-            settings.put(BrokerConfig.NODE_ID, Integer.toString(i + 1));
-            settings.put(BrokerConfig.LISTENERS, "127.0.0.1:" + kafka[i]);
-            settings.put(BrokerConfig.RAFT_LISTENER, "127.0.0.1:" + raft[i]);
-            settings.put(BrokerConfig.HTTP_LISTENER, "127.0.0.1:" + http[i]);
-            settings.put(BrokerConfig.DATA_DIR, dir.resolve("node-" + (i + 1)).toString());
-            settings.put(BrokerConfig.COORDINATOR_VOTERS, voters.toString());
-            settings.put(BrokerConfig.DEFAULT_REPLICATION_FACTOR, Integer.toString(Math.min(3, count)));
-            settings.put("raft.election.timeout.min.ms", "500");
-            settings.put("raft.election.timeout.max.ms", "1000");
-            nodes.add(SluiceNode.start(BrokerConfig.parse(settings)));
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!nodes.stream().allMatch(SluiceNode::ready)) {
-            assertThat(System.nanoTime()).as("every node ready within 60 s").isLessThan(deadline);
-            Thread.sleep(100);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        bootstrap = InProcessCluster.start(dir, count, Map.of(), nodes);
     }
 }

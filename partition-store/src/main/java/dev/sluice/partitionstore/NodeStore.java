@@ -2,10 +2,15 @@ package dev.sluice.partitionstore;
 
 import dev.sluice.partitionstore.mapped.MappedSegmentFile;
 import dev.sluice.partitionstore.rocksdb.RocksDbNodeMetadata;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.KafkaStorageException;
 
 /**
  * A node's storage: its data directory, its one metadata store, and the partition logs it holds.
@@ -103,6 +108,26 @@ public final class NodeStore implements AutoCloseable {
         PartitionLog log = logs.remove(tp);
         if (log != null) {
             log.delete();
+            return;
+        }
+        // Already closed (say, by the Raft layer when it removed the partition's group): delete what it left.
+        PartitionMetadataStore partitionMetadata = metadata.partition(tp);
+        partitionMetadata.deleteAll();
+        partitionMetadata.sync();
+        deleteTree(partitionDir(dataDir, tp));
+    }
+
+    /** Deletes a directory and everything below it; nothing when it does not exist. */
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("cannot delete " + root + ": " + e.getMessage(), e);
         }
     }
 

@@ -280,6 +280,18 @@ public final class RaftNode implements AutoCloseable {
         caughtUpAt.remove(tp);
         if (deleteData) {
             store.deletePartition(tp);
+            deleteTree(dataDir.resolve("install").resolve(tp.topic() + "-" + tp.partition())); // a partial install
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var walk = Files.walk(root)) {
+            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
         }
     }
 
