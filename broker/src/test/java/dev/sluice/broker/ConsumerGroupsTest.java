@@ -3,12 +3,7 @@ package dev.sluice.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,7 +63,6 @@ import org.apache.kafka.common.requests.OffsetCommitResponse;
 import org.apache.kafka.common.requests.OffsetDeleteRequest;
 import org.apache.kafka.common.requests.OffsetFetchRequest;
 import org.apache.kafka.common.requests.OffsetFetchResponse;
-import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.SyncGroupRequest;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -230,7 +224,7 @@ class ConsumerGroupsTest {
         int port = nodes.get(0).kafkaPort();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         List<String> keys = List.of("group-0", "group-1", "group-2", "group-3", "group-4", "group-5", "group-6");
-        while (!((FindCoordinatorResponse) sendRaw(
+        while (!((FindCoordinatorResponse) InProcessCluster.sendRaw(
                         port,
                         new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
                                         .setCoordinatorKeys(keys)
@@ -249,7 +243,7 @@ class ConsumerGroupsTest {
             assertThat(found.port()).isEqualTo(port);
         }
         for (short version = 1; version <= 3; version++) {
-            FindCoordinatorResponse response = (FindCoordinatorResponse) sendRaw(
+            FindCoordinatorResponse response = (FindCoordinatorResponse) InProcessCluster.sendRaw(
                     port,
                     new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
                                     .setKey("txn")
@@ -257,7 +251,7 @@ class ConsumerGroupsTest {
                             .build(version));
             assertThat(response.error()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
         }
-        FindCoordinatorResponse batched = (FindCoordinatorResponse) sendRaw(
+        FindCoordinatorResponse batched = (FindCoordinatorResponse) InProcessCluster.sendRaw(
                 port,
                 new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
                                 .setCoordinatorKeys(List.of("group-1", "group-2", "group-3"))
@@ -292,7 +286,7 @@ class ConsumerGroupsTest {
         startCluster(1);
         int port = nodes.get(0).kafkaPort();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!((FindCoordinatorResponse) sendRaw(
+        while (!((FindCoordinatorResponse) InProcessCluster.sendRaw(
                         port,
                         new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
                                         .setCoordinatorKeys(List.of("probe"))
@@ -449,7 +443,7 @@ class ConsumerGroupsTest {
         groupIds.forEach(g -> groups.add(new OffsetFetchRequestData.OffsetFetchRequestGroup().setGroupId(g)));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
-            OffsetFetchResponse response = (OffsetFetchResponse) sendRaw(
+            OffsetFetchResponse response = (OffsetFetchResponse) InProcessCluster.sendRaw(
                     port,
                     OffsetFetchRequest.Builder.forTopicNames(new OffsetFetchRequestData().setGroups(groups), false)
                             .build((short) 9));
@@ -463,7 +457,7 @@ class ConsumerGroupsTest {
 
     private static AbstractResponse assertAnswered(int port, AbstractRequest request) throws IOException {
         try {
-            return sendRaw(port, request);
+            return InProcessCluster.sendRaw(port, request);
         } catch (IOException e) {
             throw new AssertionError(request.apiKey() + " v" + request.version() + " was not answered: " + e, e);
         }
@@ -477,8 +471,8 @@ class ConsumerGroupsTest {
         } else {
             data.setKey(group);
         }
-        FindCoordinatorResponse response =
-                (FindCoordinatorResponse) sendRaw(port, new FindCoordinatorRequest.Builder(data).build(version));
+        FindCoordinatorResponse response = (FindCoordinatorResponse)
+                InProcessCluster.sendRaw(port, new FindCoordinatorRequest.Builder(data).build(version));
         if (version >= 4) {
             assertThat(response.data().coordinators()).hasSize(1);
             return response.data().coordinators().get(0);
@@ -489,22 +483,6 @@ class ConsumerGroupsTest {
                 .setNodeId(response.data().nodeId())
                 .setHost(response.data().host())
                 .setPort(response.data().port());
-    }
-
-    private static AbstractResponse sendRaw(int port, AbstractRequest request) throws IOException {
-        RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "raw", 11);
-        ByteBuffer bytes = request.serializeWithHeader(header);
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            socket.setSoTimeout(30_000);
-            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            out.writeInt(bytes.remaining());
-            out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-            out.flush();
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] frame = new byte[in.readInt()];
-            in.readFully(frame);
-            return AbstractResponse.parseResponse(ByteBuffer.wrap(frame), header);
-        }
     }
 
     // ---- helpers ----

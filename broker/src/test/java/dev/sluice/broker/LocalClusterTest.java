@@ -58,7 +58,6 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
-import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteRecordsResponse;
@@ -210,8 +209,9 @@ class LocalClusterTest {
                                 .setIndex(0)
                                 .setRecords(MemoryRecords.withRecords(
                                         Compression.NONE, new SimpleRecord("v".getBytes(StandardCharsets.UTF_8)))))));
-        ProduceResponseData produced =
-                ((ProduceResponse) sendRaw(followerPort, new ProduceRequest(produce, (short) 12))).data();
+        ProduceResponseData produced = ((ProduceResponse)
+                        InProcessCluster.sendRaw(followerPort, new ProduceRequest(produce, (short) 12)))
+                .data();
         ProduceResponseData.PartitionProduceResponse p0 =
                 produced.responses().iterator().next().partitionResponses().get(0);
         assertThat(Errors.forCode(p0.errorCode())).isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
@@ -229,31 +229,15 @@ class LocalClusterTest {
                                 .setPartition(0)
                                 .setFetchOffset(0)
                                 .setPartitionMaxBytes(1 << 20))));
-        FetchResponseData fetched =
-                ((FetchResponse) sendRaw(followerPort, new FetchRequest.SimpleBuilder(fetch).build((short) 16))).data();
+        FetchResponseData fetched = ((FetchResponse)
+                        InProcessCluster.sendRaw(followerPort, new FetchRequest.SimpleBuilder(fetch).build((short) 16)))
+                .data();
         FetchResponseData.PartitionData f0 =
                 fetched.responses().get(0).partitions().get(0);
         assertThat(Errors.forCode(f0.errorCode())).isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
         assertThat(f0.currentLeader().leaderId()).isEqualTo(leader);
         assertThat(fetched.nodeEndpoints().find(leader).port())
                 .isEqualTo(nodes.get(leader - 1).kafkaPort());
-    }
-
-    /** Sends one request over a plain socket and parses the answer. */
-    private static AbstractResponse sendRaw(int port, AbstractRequest request) throws IOException {
-        RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "raw", 11);
-        ByteBuffer bytes = request.serializeWithHeader(header);
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            socket.setSoTimeout(30_000);
-            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            out.writeInt(bytes.remaining());
-            out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-            out.flush();
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] frame = new byte[in.readInt()];
-            in.readFully(frame);
-            return AbstractResponse.parseResponse(ByteBuffer.wrap(frame), header);
-        }
     }
 
     /**
