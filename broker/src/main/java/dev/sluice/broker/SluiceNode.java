@@ -12,6 +12,7 @@ import dev.sluice.broker.kafka.PartitionApis;
 import dev.sluice.broker.net.KafkaServer;
 import dev.sluice.broker.net.ServerSettings;
 import dev.sluice.broker.net.SupportedApis;
+import dev.sluice.coordinator.ClusterImage;
 import dev.sluice.coordinator.CoordinatorService;
 import dev.sluice.coordinator.CoordinatorService.Voter;
 import dev.sluice.coordinator.CoordinatorStateMachine;
@@ -95,7 +96,10 @@ public final class SluiceNode implements AutoCloseable {
         reconcilerRef[0] = reconciler;
         maintenance.scheduleWithFixedDelay(this::reconcileSafely, 100, 250, TimeUnit.MILLISECONDS);
         registerGauges();
-        this.groupCoordinator = new GroupCoordinatorService(raft, config.groupCoordinatorConfig());
+        this.groupCoordinator = new GroupCoordinatorService(raft, config.groupCoordinatorConfig(), () -> {
+            ClusterImage.TopicInfo offsets = cluster.topic(GroupCoordinatorService.OFFSETS_TOPIC);
+            return offsets == null ? -1 : offsets.partitionCount();
+        });
         KafkaApis apis = new KafkaApis(config, cluster, coordinator, partitionApis, groupCoordinator);
         BrokerConfig.HostPort listener = config.kafkaAddress();
         this.kafka = KafkaServer.start(

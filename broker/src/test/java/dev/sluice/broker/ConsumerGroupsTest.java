@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -182,6 +184,8 @@ class ConsumerGroupsTest {
                         .mapToLong(OffsetAndMetadata::offset)
                         .sum())
                 .isEqualTo(60);
+        // every replica of the group's offsets partition holds the commits in its node's RocksDB
+        awaitMaterializedEverywhere("failover", committed);
 
         int coordinatorId = admin.describeConsumerGroups(List.of("failover"))
                 .describedGroups()
@@ -211,6 +215,33 @@ class ConsumerGroupsTest {
                 .get(60, TimeUnit.SECONDS);
         assertThat(after.values().stream().mapToLong(OffsetAndMetadata::offset).sum())
                 .isEqualTo(72);
+        awaitMaterializedEverywhere("failover", after);
+    }
+
+    private void awaitMaterializedEverywhere(String groupId, Map<TopicPartition, OffsetAndMetadata> committed)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (SluiceNode node : nodes) {
+            while (true) {
+                Map<TopicPartition, Long> materialized = new HashMap<>();
+                node.raft()
+                        .store()
+                        .metadata()
+                        .committedOffsets(groupId)
+                        .forEach((tp, offset) -> materialized.put(tp, offset.offset()));
+                Map<TopicPartition, Long> expected = new HashMap<>();
+                committed.forEach((tp, offset) -> expected.put(tp, offset.offset()));
+                if (materialized.equals(expected)) {
+                    break;
+                }
+                assertThat(System.nanoTime())
+                        .as(
+                                "node %s materializes the commits of %s: has %s, expected %s",
+                                node.config().nodeId(), groupId, materialized, expected)
+                        .isLessThan(deadline);
+                Thread.sleep(50);
+            }
+        }
     }
 
     /**
@@ -275,6 +306,22 @@ class ConsumerGroupsTest {
         assertThatThrownBy(() -> producer.send(new ProducerRecord<>("__consumer_offsets", "k", "v"))
                         .get(30, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(InvalidTopicException.class);
+        // the offsets topic can be neither deleted nor given more partitions (that would move groups)
+        assertThatThrownBy(() ->
+                        admin.deleteTopics(List.of("__consumer_offsets")).all().get(30, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(InvalidTopicException.class)
+                .hasMessageContaining("internal");
+        assertThatThrownBy(() -> admin.createPartitions(Map.of("__consumer_offsets", NewPartitions.increaseTo(8)))
+                        .all()
+                        .get(30, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(InvalidTopicException.class)
+                .hasMessageContaining("fixed");
+        assertThat(admin.describeTopics(List.of("__consumer_offsets"))
+                        .allTopicNames()
+                        .get(30, TimeUnit.SECONDS)
+                        .get("__consumer_offsets")
+                        .partitions())
+                .hasSize(4);
     }
 
     /**

@@ -33,6 +33,12 @@ public interface NodeMetadata extends AutoCloseable {
     /** The group's metadata, or null. */
     byte[] groupMetadata(String groupId);
 
+    /** Removes the group's metadata; its committed offsets stay. */
+    void deleteGroupMetadata(String groupId);
+
+    /** Every group with metadata or committed offsets, sorted. */
+    List<String> groupIds();
+
     /** Removes the group's metadata and committed offsets. */
     void deleteGroup(String groupId);
 

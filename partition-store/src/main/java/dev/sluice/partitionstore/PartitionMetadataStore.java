@@ -54,6 +54,15 @@ public interface PartitionMetadataStore {
 
     void saveState(PartitionState state);
 
+    /**
+     * For a {@code __consumer_offsets} partition: the offset below which its group records are applied to
+     * the node's group view ({@link NodeMetadata#putGroupMetadata}, {@link NodeMetadata#putCommittedOffset});
+     * 0 when nothing is.
+     */
+    long groupViewOffset();
+
+    void saveGroupViewOffset(long nextOffset);
+
     void putSegment(SegmentMetadata segment);
 
     /** Metadata of the closed segment with this base offset, or null. */

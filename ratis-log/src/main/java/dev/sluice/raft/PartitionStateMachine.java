@@ -94,6 +94,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
         void leaderChanged(TopicPartition tp, RaftPeerId newLeader, long term);
 
+        /** The applied entry appended {@code [firstOffset, nextOffset)}; under the state machine's lock. */
+        void applied(TopicPartition tp, PartitionLog log, long firstOffset, long nextOffset);
+
         /** Fetches the leader's snapshot into this replica's log; see {@link SnapshotInstaller}. */
         CompletableFuture<TermIndex> installSnapshot(
                 PartitionStateMachine stateMachine, RaftPeerId leader, TermIndex leaderFirst);
@@ -573,6 +576,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             if (!range.isEmpty()) {
                 applied = replayProducersInto(applied, range);
                 highWatermark = range.nextOffset();
+                host.applied(tp, log, range.firstOffset(), range.nextOffset());
             }
             updateLastAppliedTermIndex(entry.getTerm(), index);
             if (header instanceof EntryCodec.DeleteRecords delete) {

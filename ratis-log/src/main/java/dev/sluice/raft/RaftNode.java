@@ -95,6 +95,15 @@ public final class RaftNode implements AutoCloseable {
         void leaderChanged(TopicPartition tp, String newLeader, long term);
     }
 
+    /**
+     * Told of the offsets each committed entry appended, on every replica, as the replica applies it: on the
+     * partition's apply thread and under its lock, so keep it short. A listener added after the node started
+     * may have missed entries applied before; it can read them from {@code log}.
+     */
+    public interface ApplyListener {
+        void applied(TopicPartition tp, PartitionLog log, long firstOffset, long nextOffset);
+    }
+
     private final RaftPeer self;
     private final Path dataDir;
     private final RaftSettings settings;
@@ -109,6 +118,7 @@ public final class RaftNode implements AutoCloseable {
     private final Map<TopicPartition, LogConfig> logConfigs = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Map<String, Long>> caughtUpAt = new ConcurrentHashMap<>();
     private final List<LeaderListener> leaderListeners = new CopyOnWriteArrayList<>();
+    private final List<ApplyListener> applyListeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService maintenance;
     private final ExecutorService installs;
     private final SnapshotInstaller installer;
@@ -360,6 +370,17 @@ public final class RaftNode implements AutoCloseable {
         }
 
         @Override
+        public void applied(TopicPartition tp, PartitionLog log, long firstOffset, long nextOffset) {
+            for (ApplyListener listener : applyListeners) {
+                try {
+                    listener.applied(tp, log, firstOffset, nextOffset);
+                } catch (RuntimeException e) {
+                    LOG.warn("apply listener failed for {} at offsets [{}, {})", tp, firstOffset, nextOffset, e);
+                }
+            }
+        }
+
+        @Override
         public CompletableFuture<TermIndex> installSnapshot(
                 PartitionStateMachine stateMachine, RaftPeerId leader, TermIndex leaderFirst) {
             return CompletableFuture.supplyAsync(() -> installer.install(stateMachine, leader, leaderFirst), installs);
@@ -552,6 +573,10 @@ public final class RaftNode implements AutoCloseable {
         // Ratis's default client policy retries forever without pausing; a caller here wants an answer
         // (or an error) within about one request timeout per attempt, and a few attempts.
         return clientOf(division(tp).getGroup());
+    }
+
+    public void addApplyListener(ApplyListener listener) {
+        applyListeners.add(listener);
     }
 
     public void addLeaderListener(LeaderListener listener) {

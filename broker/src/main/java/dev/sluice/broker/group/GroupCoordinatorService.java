@@ -15,6 +15,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 import java.util.function.LongFunction;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.NotCoordinatorException;
@@ -28,8 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A watcher (woken by every leadership change of an offsets partition, and every 200 ms regardless) starts
  * a runtime when this node becomes a partition's ready leader and unloads it when the node stops leading, when
- * the term changes or when a write of the runtime failed; a new runtime then reloads the partition from its
- * log. Requests for a partition without a runtime fail with {@code NOT_COORDINATOR}, requests for a runtime
+ * the term changes or when a write of the runtime failed; a new runtime then loads the partition's groups
+ * again from the node's {@link GroupView}, which every replica keeps up to date as it applies the partition. Requests for a partition without a runtime fail with {@code NOT_COORDINATOR}, requests for a runtime
  * still loading with {@code COORDINATOR_LOAD_IN_PROGRESS} (the Kafka client retries both, the first after
  * finding the coordinator again).
  *
@@ -45,14 +46,23 @@ public final class GroupCoordinatorService implements AutoCloseable {
 
     private final RaftNode raft;
     private final GroupCoordinatorConfig config;
+    private final IntSupplier offsetsPartitionCount;
+    private final GroupView view;
     private final Map<Integer, OffsetsPartitionRuntime> runtimes = new ConcurrentHashMap<>();
     private final ScheduledExecutorService watcher;
     private final AtomicLong requestHandles = new AtomicLong();
     private volatile boolean closed;
 
-    public GroupCoordinatorService(RaftNode raft, GroupCoordinatorConfig config) {
+    /**
+     * @param offsetsPartitionCount the partition count of {@code __consumer_offsets}; -1 while it does not
+     *     exist
+     */
+    public GroupCoordinatorService(RaftNode raft, GroupCoordinatorConfig config, IntSupplier offsetsPartitionCount) {
         this.raft = raft;
         this.config = config;
+        this.offsetsPartitionCount = offsetsPartitionCount;
+        this.view = new GroupView(raft.store().metadata());
+        raft.addApplyListener(view);
         this.watcher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "sluice-groups-" + raft.id());
             thread.setDaemon(true);
@@ -91,6 +101,14 @@ public final class GroupCoordinatorService implements AutoCloseable {
     /** The offsets partitions this node leads and has a runtime for (loading or active), in order. */
     public List<Integer> coordinatedPartitions() {
         return new ArrayList<>(new TreeSet<>(runtimes.keySet()));
+    }
+
+    int offsetsPartitionCount() {
+        return offsetsPartitionCount.getAsInt();
+    }
+
+    GroupView view() {
+        return view;
     }
 
     long nextRequestHandle() {

@@ -4,18 +4,14 @@ import dev.sluice.coordinator.group.GroupCommand;
 import dev.sluice.coordinator.group.GroupCoordinatorConfig;
 import dev.sluice.coordinator.group.GroupCoordinatorState;
 import dev.sluice.coordinator.group.GroupRecord;
-import dev.sluice.coordinator.group.GroupRecordCodec;
 import dev.sluice.coordinator.group.GroupResult;
 import dev.sluice.partitionstore.BatchValidator;
-import dev.sluice.partitionstore.LogReadResult;
 import dev.sluice.partitionstore.PartitionLog;
 import dev.sluice.raft.AppendOutcome;
 import dev.sluice.raft.PartitionStateMachine;
 import dev.sluice.raft.RaftNode;
 import dev.sluice.raft.ReplicaStatus;
-import java.nio.ByteBuffer;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -25,16 +21,10 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.CoordinatorLoadInProgressException;
 import org.apache.kafka.common.errors.NotCoordinatorException;
 import org.apache.kafka.common.errors.UnknownServerException;
 import org.apache.kafka.common.protocol.Message;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.MutableRecordBatch;
-import org.apache.kafka.common.record.internal.Record;
-import org.apache.kafka.common.record.internal.SimpleRecord;
-import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,8 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>Loading: append a load marker through Raft and wait until it is committed and applied here. Every
- *       entry of earlier terms is then applied too; read the partition's segments from the log start offset
- *       to the marker, {@link GroupCoordinatorState#replay} each record, then {@link
+ *       entry of earlier terms is then applied too, and its records are in the node's {@link GroupView}:
+ *       {@link GroupCoordinatorState#replay} the partition's groups and offsets from there, then {@link
  *       GroupCoordinatorState#activate}. Requests meanwhile fail with {@code COORDINATOR_LOAD_IN_PROGRESS}.
  *   <li>Active: each request or due timer is one step; the step's records become one append, its
  *       completions are sent at once or, when they await the commit, after the last append submitted so far
@@ -129,7 +119,7 @@ final class OffsetsPartitionRuntime {
     /** Starts loading: the marker append, then the replay on this runtime's thread. */
     void load() {
         LOG.info("{}: loading the consumer groups (leader epoch {})", tp, leaderEpoch);
-        run(() -> raft.append(tp, markerBatch(), BatchValidator.Origin.COORDINATOR)
+        run(() -> raft.append(tp, GroupView.markerBatch(), BatchValidator.Origin.COORDINATOR)
                 .whenComplete((outcome, failure) -> run(() -> finishLoad(outcome, failure))));
     }
 
@@ -148,74 +138,35 @@ final class OffsetsPartitionRuntime {
             return;
         }
         long startNs = System.nanoTime();
+        int partitionCount = service.offsetsPartitionCount();
+        if (partitionCount <= tp.partition()) {
+            fail("the partition count of " + tp.topic() + " is not known yet");
+            return;
+        }
         GroupCoordinatorState loaded = new GroupCoordinatorState(config);
         long records;
         try {
-            records = replayLog(loaded, marker.lastOffset() + 1);
+            PartitionStateMachine stateMachine = raft.stateMachine(tp);
+            PartitionLog log = stateMachine == null ? null : stateMachine.log();
+            if (log == null) {
+                throw new IllegalStateException("no local log of " + tp);
+            }
+            records = service.view().load(tp, log, marker.lastOffset() + 1, partitionCount, loaded);
         } catch (RuntimeException e) {
-            LOG.error("{}: cannot load the consumer groups from the log", tp, e);
-            fail("the log could not be replayed: " + e.getMessage());
+            LOG.error("{}: cannot load the consumer groups", tp, e);
+            fail("the groups could not be loaded: " + e.getMessage());
             return;
         }
         state = loaded;
         GroupResult activation = state.activate(nowMs());
         active = true;
         LOG.info(
-                "{}: {} group records replayed in {} ms; coordinating {} groups",
+                "{}: {} group records loaded in {} ms; coordinating {} groups",
                 tp,
                 records,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs),
                 state.groupIds().size());
         process(activation);
-    }
-
-    /** Replays every group record of the partition below {@code endOffset}; returns how many. */
-    private long replayLog(GroupCoordinatorState target, long endOffset) {
-        PartitionStateMachine stateMachine = raft.stateMachine(tp);
-        PartitionLog log = stateMachine == null ? null : stateMachine.log();
-        if (log == null) {
-            throw new IllegalStateException("no local log of " + tp);
-        }
-        long offset = log.logStartOffset();
-        long replayed = 0;
-        while (offset < endOffset) {
-            LogReadResult read = log.read(offset, READ_BYTES_MAX, endOffset);
-            if (read.error() != org.apache.kafka.common.protocol.Errors.NONE) {
-                throw new IllegalStateException(tp + ": reading offset " + offset + " failed: " + read.errorMessage());
-            }
-            if (read.sizeInBytes() == 0) {
-                throw new IllegalStateException(tp + ": no batch at offset " + offset + " below " + endOffset);
-            }
-            for (MutableRecordBatch batch : read.memoryRecords().batches()) {
-                if (batch.lastOffset() < offset) {
-                    continue;
-                }
-                for (Record record : batch) {
-                    if (record.offset() >= offset && record.hasValue()) {
-                        target.replay(GroupRecordCodec.decode(Utils.toArray(record.value())));
-                        replayed++;
-                    }
-                }
-                offset = batch.nextOffset();
-            }
-        }
-        return replayed;
-    }
-
-    private static ByteBuffer markerBatch() {
-        return MemoryRecords.withRecords(
-                        Compression.NONE, new SimpleRecord(System.currentTimeMillis(), (byte[]) null, (byte[]) null))
-                .buffer();
-    }
-
-    private static ByteBuffer batchOf(List<GroupRecord> records) {
-        long nowMs = System.currentTimeMillis();
-        SimpleRecord[] simple = new SimpleRecord[records.size()];
-        for (int i = 0; i < simple.length; i++) {
-            GroupRecord record = records.get(i);
-            simple[i] = new SimpleRecord(nowMs, GroupRecordCodec.key(record), GroupRecordCodec.encode(record));
-        }
-        return MemoryRecords.withRecords(Compression.NONE, simple).buffer();
     }
 
     // ---- requests and timers ----
@@ -288,7 +239,7 @@ final class OffsetsPartitionRuntime {
     private void process(GroupResult result) {
         if (!result.records().isEmpty()) {
             CompletableFuture<AppendOutcome> append =
-                    raft.append(tp, batchOf(result.records()), BatchValidator.Origin.COORDINATOR);
+                    raft.append(tp, GroupView.batchOf(result.records()), BatchValidator.Origin.COORDINATOR);
             CompletableFuture<Boolean> written = append.handle((outcome, failure) -> {
                 if (failure == null && outcome.succeeded()) {
                     return true;

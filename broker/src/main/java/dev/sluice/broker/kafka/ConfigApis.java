@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic;
 import org.apache.kafka.common.message.CreatePartitionsResponseData;
 import org.apache.kafka.common.message.CreatePartitionsResponseData.CreatePartitionsTopicResult;
@@ -86,6 +87,12 @@ final class ConfigApis {
                 result.setErrorCode(Errors.INVALID_REPLICA_ASSIGNMENT.code())
                         .setErrorMessage(
                                 "explicit replica assignments are not supported; replicas are placed by the coordinator");
+                continue;
+            }
+            if (Topic.isInternal(topic.name())) {
+                result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())
+                        .setErrorMessage("the partition count of internal topic " + topic.name() + " is fixed: every"
+                                + " group's coordinator is chosen by it");
                 continue;
             }
             if (request.data().validateOnly()) {

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
 import org.apache.kafka.common.message.CreateTopicsResponseData;
 import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicResult;
@@ -378,6 +379,12 @@ public final class KafkaApis implements RequestHandler {
             TopicInfo topic = image.topic(name);
             if (topic != null) {
                 result.setTopicId(Uuid.fromString(topic.topicId()));
+            }
+            if (Topic.isInternal(name)) {
+                result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())
+                        .setErrorMessage("topic " + name + " is internal and cannot be deleted (it holds the cluster's"
+                                + " consumer groups and their committed offsets)");
+                continue;
             }
             pending.add(
                     coordinator.submit(new CoordinatorCommand.DeleteTopic(name)).thenAccept(r -> {

@@ -34,6 +34,8 @@ import org.apache.kafka.common.TopicPartition;
  *                                                   | i64 offsetOfMaxTimestamp          (a closed segment)
  *                      P | 0x03 | i32 leaderEpoch   i64 startOffset
  *                      P | 0x04 | i64 raftIndex     i64 firstOffset | i64 nextOffset   (Raft entry → offsets)
+ *                      P | 0x05                     i64 nextOffset (group records below it are in the
+ *                                                   two group column families; __consumer_offsets only)
  * producer_state       P | i64 producerId           i16 epoch | i64 txnFirstOffset | i64 lastTimestamp
  *                                                   | u8 n | n × (i32 firstSeq | i32 lastSeq
  *                                                   | i64 firstOffset | i64 lastOffset | i64 timestamp)
@@ -50,6 +52,7 @@ public final class MetadataCodec {
     static final byte STATE_KIND_SEGMENT = 2;
     static final byte STATE_KIND_LEADER_EPOCH = 3;
     static final byte STATE_KIND_RAFT_ENTRY = 4;
+    static final byte STATE_KIND_GROUP_VIEW = 5;
 
     private MetadataCodec() {}
 
@@ -68,6 +71,12 @@ public final class MetadataCodec {
                 .putShort((short) group.length)
                 .put(group)
                 .array();
+    }
+
+    /** Decodes the group id a key of a group-prefixed column family starts with. */
+    public static String groupOf(byte[] key) {
+        int length = Short.toUnsignedInt(ByteBuffer.wrap(key).getShort());
+        return new String(key, 2, length, StandardCharsets.UTF_8);
     }
 
     /** Decodes the partition a key of a partition-prefixed column family belongs to. */

@@ -169,6 +169,27 @@ public final class RocksDbNodeMetadata implements NodeMetadata {
     }
 
     @Override
+    public void deleteGroupMetadata(String groupId) {
+        delete(GROUP_METADATA, MetadataCodec.groupPrefix(groupId));
+    }
+
+    @Override
+    public List<String> groupIds() {
+        java.util.TreeSet<String> ids = new java.util.TreeSet<>();
+        for (String columnFamily : List.of(GROUP_METADATA, COMMITTED_OFFSETS)) {
+            try (RocksIterator it = db.newIterator(handle(columnFamily))) {
+                it.seekToFirst();
+                while (it.isValid()) {
+                    String groupId = MetadataCodec.groupOf(it.key());
+                    ids.add(groupId);
+                    it.seek(MetadataCodec.successor(MetadataCodec.groupPrefix(groupId)));
+                }
+            }
+        }
+        return new ArrayList<>(ids);
+    }
+
+    @Override
     public void deleteGroup(String groupId) {
         byte[] prefix = MetadataCodec.groupPrefix(groupId);
         delete(GROUP_METADATA, prefix);

@@ -162,6 +162,20 @@ final class RocksDbPartitionMetadataStore implements PartitionMetadataStore {
     }
 
     @Override
+    public long groupViewOffset() {
+        byte[] value = node.get(PARTITION_STATE, MetadataCodec.stateKey(prefix, MetadataCodec.STATE_KIND_GROUP_VIEW));
+        return value == null ? 0 : MetadataCodec.decodeLong(value, "group view offset");
+    }
+
+    @Override
+    public void saveGroupViewOffset(long nextOffset) {
+        node.put(
+                PARTITION_STATE,
+                MetadataCodec.stateKey(prefix, MetadataCodec.STATE_KIND_GROUP_VIEW),
+                MetadataCodec.encodeLong(nextOffset));
+    }
+
+    @Override
     public void putSegment(SegmentMetadata segment) {
         node.put(
                 PARTITION_STATE,

@@ -127,6 +127,44 @@ class RocksDbNodeMetadataTest {
     }
 
     @Test
+    void shouldListEveryGroupOnceWhetherItHasMetadataOffsetsOrBoth() {
+        try (RocksDbNodeMetadata metadata = RocksDbNodeMetadata.open(dir)) {
+            assertThat(metadata.groupIds()).isEmpty();
+            metadata.putCommittedOffset("billing", A, new CommittedOffset(1, -1, "", 1, -1));
+            metadata.putCommittedOffset("billing", B, new CommittedOffset(2, -1, "", 1, -1));
+            metadata.putGroupMetadata("billing", new byte[] {1});
+            metadata.putGroupMetadata("empty", new byte[] {2});
+            metadata.putCommittedOffset("standalone", A, new CommittedOffset(3, -1, "", 1, -1));
+            // a group id that is a prefix of another one, and a longer one that sorts before it
+            metadata.putCommittedOffset("bill", A, new CommittedOffset(4, -1, "", 1, -1));
+            metadata.putGroupMetadata("\u00e9t\u00e9-group", new byte[] {3});
+            assertThat(metadata.groupIds())
+                    .containsExactlyInAnyOrder("billing", "empty", "standalone", "bill", "\u00e9t\u00e9-group");
+            metadata.deleteGroupMetadata("empty");
+            assertThat(metadata.groupIds()).doesNotContain("empty").hasSize(4);
+            metadata.deleteGroupMetadata("billing");
+            assertThat(metadata.groupIds()).contains("billing");
+            assertThat(metadata.committedOffsets("billing")).containsOnlyKeys(A, B);
+            metadata.deleteGroup("billing");
+            assertThat(metadata.groupIds()).doesNotContain("billing").hasSize(3);
+        }
+    }
+
+    @Test
+    void shouldKeepTheGroupViewOffsetPerPartitionUntilThePartitionIsDeleted() {
+        try (RocksDbNodeMetadata metadata = RocksDbNodeMetadata.open(dir)) {
+            PartitionMetadataStore a = metadata.partition(A);
+            assertThat(a.groupViewOffset()).isZero();
+            a.saveGroupViewOffset(17);
+            metadata.partition(B).saveGroupViewOffset(3);
+            assertThat(metadata.partition(A).groupViewOffset()).isEqualTo(17);
+            a.deleteAll();
+            assertThat(a.groupViewOffset()).isZero();
+            assertThat(metadata.partition(B).groupViewOffset()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void shouldExplainWhenTheStoreIsMissingOrLocked() {
         assertThatThrownBy(() -> RocksDbNodeMetadata.openReadOnly(dir.resolve("missing")))
                 .isInstanceOf(KafkaStorageException.class)
