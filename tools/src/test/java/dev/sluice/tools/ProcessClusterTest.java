@@ -275,6 +275,143 @@ class ProcessClusterTest {
         awaitIdenticalReplicas(topic);
     }
 
+    /**
+     * librdkafka's balanced consumer ({@code kcat -G}): two members of one group split a topic's partitions
+     * (each gets some, none gets one the other has), read every record once between them, and commit what
+     * they read when they stop (SIGTERM: kcat closes its consumer, which commits).
+     */
+    @Test
+    @Order(4)
+    void kcatBalancedConsumersSplitTheTopicAndCommit() throws Exception {
+        assumeThat(kcatAvailable()).as("kcat is on PATH (.ci/run installs it)").isTrue();
+        String topic = "kcat-group";
+        String group = "kcat-balanced";
+        int records = 600;
+        admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 3)))
+                .all()
+                .get(30, TimeUnit.SECONDS);
+        awaitLeaders(topic);
+        Path runs = Files.createDirectories(dir.resolve("runs"));
+        List<Process> members = new ArrayList<>();
+        List<Path> outputs = new ArrayList<>();
+        try {
+            for (int m = 0; m < 2; m++) {
+                Path out = Files.createTempFile(runs, "kcat-member-" + m, ".txt");
+                Path err = Files.createTempFile(runs, "kcat-member-" + m, ".err");
+                outputs.add(out);
+                members.add(new ProcessBuilder(
+                                "kcat",
+                                "-b",
+                                cluster.bootstrapServers(),
+                                "-G",
+                                group,
+                                "-q",
+                                "-u",
+                                "-X",
+                                "auto.offset.reset=earliest",
+                                "-X",
+                                "session.timeout.ms=10000",
+                                "-X",
+                                "auto.commit.interval.ms=1000",
+                                "-f",
+                                "%p %s\\n",
+                                topic)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectOutput(out.toFile())
+                        .redirectError(err.toFile())
+                        .start());
+            }
+            awaitTwoMembersSharing(group);
+            try (KafkaProducer<String, String> producer = producer()) {
+                for (int i = 0; i < records; i++) {
+                    producer.send(new ProducerRecord<>(topic, "key-" + i, "value-" + i));
+                }
+                producer.flush();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (lines(outputs).size() < records) {
+                assertThat(System.nanoTime())
+                        .as(
+                                "both members read %d records within 60 s (read: %d)",
+                                records, lines(outputs).size())
+                        .isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            List<java.util.Set<Integer>> partitionsOf = new ArrayList<>();
+            java.util.Set<String> values = new java.util.HashSet<>();
+            int read = 0;
+            for (Path out : outputs) {
+                java.util.Set<Integer> partitions = new java.util.TreeSet<>();
+                for (String line : Files.readAllLines(out)) {
+                    if (!line.isBlank()) {
+                        String[] parts = line.split(" ", 2);
+                        partitions.add(Integer.parseInt(parts[0]));
+                        values.add(parts[1]);
+                        read++;
+                    }
+                }
+                partitionsOf.add(partitions);
+            }
+            assertThat(read).as("every record read once").isEqualTo(records);
+            assertThat(values).hasSize(records);
+            assertThat(partitionsOf.get(0)).as("member 1 read partitions").isNotEmpty();
+            assertThat(partitionsOf.get(1)).as("member 2 read partitions").isNotEmpty();
+            assertThat(partitionsOf.get(0)).doesNotContainAnyElementsOf(partitionsOf.get(1));
+        } finally {
+            for (Process member : members) {
+                member.destroy(); // SIGTERM: kcat leaves the group and commits
+            }
+            for (Process member : members) {
+                if (!member.waitFor(30, TimeUnit.SECONDS)) {
+                    member.destroyForcibly();
+                }
+            }
+        }
+        Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
+                admin.listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata()
+                        .get(30, TimeUnit.SECONDS);
+        assertThat(committed.values().stream().mapToLong(o -> o.offset()).sum())
+                .as("committed offsets of %s: %s", group, committed)
+                .isEqualTo(records);
+    }
+
+    private void awaitTwoMembersSharing(String group) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                var description = admin.describeConsumerGroups(List.of(group))
+                        .describedGroups()
+                        .get(group)
+                        .get(10, TimeUnit.SECONDS);
+                if (description.groupState() == org.apache.kafka.common.GroupState.STABLE
+                        && description.members().size() == 2
+                        && description.members().stream()
+                                .allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
+                    return;
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                // the coordinator may still be loading
+            }
+            assertThat(System.nanoTime())
+                    .as("two kcat members of %s share the partitions within 60 s", group)
+                    .isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private static List<String> lines(List<Path> outputs) throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (Path out : outputs) {
+            for (String line : Files.readAllLines(out)) {
+                if (!line.isBlank()) {
+                    lines.add(line);
+                }
+            }
+        }
+        return lines;
+    }
+
     private int killBusiestLeader(String topic, Map<Integer, List<long[]>> acked) throws Exception {
         int busiest = acked.entrySet().stream()
                 .max(Map.Entry.comparingByValue((a, b) -> Integer.compare(a.size(), b.size())))
