@@ -20,10 +20,15 @@ import dev.sluice.partitionstore.Clock;
 import dev.sluice.raft.RaftNode;
 import dev.sluice.raft.ReplicaStatus;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -209,24 +214,60 @@ public final class SluiceNode implements AutoCloseable {
         LOG.info("node {} stopped", config.nodeId());
     }
 
+    /**
+     * Hands the leadership of every partition this node leads to an in-sync replica, all partitions at once
+     * (a node leading many partitions, or a whole cluster stopping together, would otherwise spend a transfer
+     * timeout per partition), until {@code deadlineNs}.
+     */
     private void moveLeadershipAway(long deadlineNs) {
+        List<TopicPartition> led = new ArrayList<>();
         for (TopicPartition tp : raft.partitions()) {
             ReplicaStatus status = raft.status(tp);
-            if (status == null || !status.isLeader() || System.nanoTime() > deadlineNs) {
+            if (status != null && status.isLeader() && status.inSyncReplicas().size() > 1) {
+                led.add(tp);
+            }
+        }
+        if (led.isEmpty()) {
+            return;
+        }
+        ExecutorService transfers = Executors.newFixedThreadPool(Math.min(32, led.size()), r -> {
+            Thread thread = new Thread(r, "sluice-node-" + config.nodeId() + "-handover");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<CompletableFuture<?>> pending = new ArrayList<>();
+            for (TopicPartition tp : led) {
+                pending.add(CompletableFuture.runAsync(() -> moveLeadership(tp, deadlineNs), transfers));
+            }
+            long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+            CompletableFuture.allOf(pending.toArray(CompletableFuture<?>[]::new))
+                    .get(Math.max(0, leftMs), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.info("not every partition's leadership was handed over before stopping: {}", e.toString());
+        } finally {
+            transfers.shutdownNow();
+        }
+    }
+
+    private void moveLeadership(TopicPartition tp, long deadlineNs) {
+        ReplicaStatus status = raft.status(tp);
+        if (status == null || !status.isLeader()) {
+            return;
+        }
+        for (String peer : status.inSyncReplicas()) {
+            if (peer.equals(status.self()) || System.nanoTime() > deadlineNs) {
                 continue;
             }
-            for (String peer : status.inSyncReplicas()) {
-                if (peer.equals(status.self())) {
-                    continue;
+            try {
+                long leftMs = Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime()));
+                if (raft.transferLeadership(tp, peer, Math.min(2_000, leftMs))) {
+                    return;
                 }
-                try {
-                    long leftMs = Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime()));
-                    if (raft.transferLeadership(tp, peer, Math.min(3_000, leftMs))) {
-                        break;
-                    }
-                } catch (IOException | RuntimeException e) {
-                    LOG.debug("{}: leadership not moved to {}: {}", tp, peer, e.getMessage());
-                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("{}: leadership not moved to {}: {}", tp, peer, e.getMessage());
             }
         }
     }
