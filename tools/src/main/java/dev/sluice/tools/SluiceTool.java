@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             SampleCommand.class,
             ConfigDocsCommand.class,
             TopicsCommand.class,
+            GroupsCommand.class,
             ClusterCommand.class,
             ProduceCommand.class,
             ConsumeCommand.class,
