@@ -24,9 +24,11 @@ import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -163,6 +165,98 @@ class ConsumerGroupsTest {
                 .as("a new member re-reads nothing committed")
                 .hasSize(10)
                 .allMatch(v -> Integer.parseInt(v) >= 90);
+    }
+
+    /**
+     * Static membership with the Java client: a member with a {@code group.instance.id} that restarts within
+     * the session timeout gets its partitions back without a rebalance (the other member sees no callback),
+     * and a second consumer with an instance id in use takes it over: the one it replaced is fenced.
+     */
+    @Test
+    void aStaticMemberRestartsWithoutARebalanceAndADuplicateIsFenced() throws Exception {
+        startCluster(3);
+        Admin admin = admin();
+        admin.createTopics(List.of(new NewTopic(TOPIC, 6, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        List<String> callbacks = java.util.Collections.synchronizedList(new ArrayList<>());
+        KafkaConsumer<String, String> a = staticConsumer("static", "instance-a");
+        KafkaConsumer<String, String> b = staticConsumer("static", "instance-b");
+        a.subscribe(List.of(TOPIC));
+        b.subscribe(List.of(TOPIC), recordingListener("b", callbacks));
+        List<String> received = new ArrayList<>();
+        awaitWhilePolling(() -> a.assignment().size() == 3 && b.assignment().size() == 3, received, a, b);
+        Set<TopicPartition> assignedToA = new HashSet<>(a.assignment());
+        pollFor(Duration.ofSeconds(1), received, a, b);
+        callbacks.clear();
+
+        a.close(); // a static member sends no LeaveGroup: its session keeps its place
+        clients.remove(a);
+        KafkaConsumer<String, String> restarted = staticConsumer("static", "instance-a");
+        restarted.subscribe(List.of(TOPIC));
+        awaitWhilePolling(() -> restarted.assignment().size() == 3, received, restarted, b);
+        pollFor(Duration.ofSeconds(2), received, restarted, b);
+        assertThat(restarted.assignment())
+                .as("the same partitions, no rebalance")
+                .isEqualTo(assignedToA);
+        assertThat(callbacks).as("the other member's rebalance callbacks").isEmpty();
+        ConsumerGroupDescription description = admin.describeConsumerGroups(List.of("static"))
+                .describedGroups()
+                .get("static")
+                .get(30, TimeUnit.SECONDS);
+        assertThat(description.members())
+                .extracting(m -> m.groupInstanceId().orElse(null))
+                .containsExactlyInAnyOrder("instance-a", "instance-b");
+
+        KafkaConsumer<String, String> duplicate = staticConsumer("static", "instance-b");
+        duplicate.subscribe(List.of(TOPIC));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Throwable fenced = null;
+        while (fenced == null) {
+            assertThat(System.nanoTime())
+                    .as("the replaced member is fenced within 60 s")
+                    .isLessThan(deadline);
+            duplicate.poll(Duration.ofMillis(100));
+            restarted.poll(Duration.ofMillis(100));
+            try {
+                b.poll(Duration.ofMillis(100));
+            } catch (org.apache.kafka.common.errors.FencedInstanceIdException e) {
+                fenced = e;
+            }
+        }
+        awaitWhilePolling(() -> duplicate.assignment().size() == 3, received, duplicate, restarted);
+    }
+
+    private KafkaConsumer<String, String> staticConsumer(String groupId, String instanceId) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "30000");
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+        props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName());
+        KafkaConsumer<String, String> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        clients.add(consumer);
+        return consumer;
+    }
+
+    private static ConsumerRebalanceListener recordingListener(String name, List<String> callbacks) {
+        return new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                if (!partitions.isEmpty()) {
+                    callbacks.add(name + " revoked " + partitions);
+                }
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                if (!partitions.isEmpty()) {
+                    callbacks.add(name + " assigned " + partitions);
+                }
+            }
+        };
     }
 
     @Test
