@@ -23,7 +23,7 @@ import org.apache.kafka.common.requests.RequestHeader;
  * Kafka and HTTP listeners): the first three nodes are the coordinator's voters (as {@code sluice local}
  * does), replication factor {@code min(3, count)}, short election timeouts. The caller closes the nodes.
  */
-final class InProcessCluster {
+public final class InProcessCluster {
     private InProcessCluster() {}
 
     /**
@@ -31,7 +31,8 @@ final class InProcessCluster {
      * (so that the caller can close those even if a later one fails), and waits until all are ready.
      * {@code extra} settings are added to every node's. Returns the {@code bootstrap.servers} list.
      */
-    static String start(Path dir, int count, Map<String, String> extra, List<SluiceNode> nodes) throws Exception {
+    public static String start(Path dir, int count, Map<String, String> extra, List<SluiceNode> nodes)
+            throws Exception {
         int[] kafka = new int[count];
         int[] raft = new int[count];
         int[] http = new int[count];
@@ -78,7 +79,7 @@ final class InProcessCluster {
     }
 
     /** Sends one request to 127.0.0.1:{@code port} over a plain socket and parses the answer. */
-    static AbstractResponse sendRaw(int port, AbstractRequest request) throws IOException {
+    public static AbstractResponse sendRaw(int port, AbstractRequest request) throws IOException {
         RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "raw", 11);
         ByteBuffer bytes = request.serializeWithHeader(header);
         try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {

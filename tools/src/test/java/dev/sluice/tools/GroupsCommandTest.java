@@ -3,6 +3,7 @@ package dev.sluice.tools;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.broker.BrokerConfig;
+import dev.sluice.broker.InProcessCluster;
 import dev.sluice.broker.SluiceNode;
 import dev.sluice.tools.kafka.CommandRun;
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ class GroupsCommandTest {
 
     @BeforeAll
     void startClusterAndConsume() throws Exception {
-        bootstrap = InProcessNodes.start(
+        bootstrap = InProcessCluster.start(
                 dir,
                 3,
                 Map.of(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS, "4", "group.initial.rebalance.delay.ms", "0"),
