@@ -173,6 +173,7 @@ final class Reconciler {
         if (preferred != selfId
                 && node != null
                 && !node.fenced()
+                && !node.shuttingDown()
                 && status.inSyncReplicas().contains(Integer.toString(preferred))
                 && now - lastTransferMs.getOrDefault(tp, 0L) > TRANSFER_BACKOFF_MS) {
             lastTransferMs.put(tp, now);

@@ -13,6 +13,7 @@ import dev.sluice.broker.net.KafkaServer;
 import dev.sluice.broker.net.ServerSettings;
 import dev.sluice.broker.net.SupportedApis;
 import dev.sluice.coordinator.ClusterImage;
+import dev.sluice.coordinator.CoordinatorResult;
 import dev.sluice.coordinator.CoordinatorService;
 import dev.sluice.coordinator.CoordinatorService.Voter;
 import dev.sluice.coordinator.CoordinatorStateMachine;
@@ -200,6 +201,7 @@ public final class SluiceNode implements AutoCloseable {
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.getLong(BrokerConfig.SHUTDOWN_TIMEOUT_MS));
         kafka.stopAccepting();
         reconciler.stop();
+        announceShutdown(deadline);
         moveLeadershipAway(deadline);
         kafka.close();
         groupCoordinator.close();
@@ -212,6 +214,25 @@ public final class SluiceNode implements AutoCloseable {
             LOG.warn("closing the Raft server", e);
         }
         LOG.info("node {} stopped", config.nodeId());
+    }
+
+    /**
+     * Tells the coordinator this node is stopping, so that no other node hands it leaderships back while it
+     * hands them over (its replicas stay; it registers again when it restarts). Best effort: a node that
+     * cannot reach the coordinator stops anyway.
+     */
+    private void announceShutdown(long deadlineNs) {
+        long waitMs = Math.min(2_000, TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime()));
+        try {
+            CoordinatorResult result = coordinator.announceShutdown().get(Math.max(0, waitMs), TimeUnit.MILLISECONDS);
+            if (result.errorCode() != 0) {
+                LOG.info("the coordinator did not record the shutdown: {}", result.message());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            LOG.info("the coordinator did not record the shutdown in time: {}", e.toString());
+        }
     }
 
     /**
@@ -257,9 +278,14 @@ public final class SluiceNode implements AutoCloseable {
         if (status == null || !status.isLeader()) {
             return;
         }
+        ClusterImage image = coordinator.image();
         for (String peer : status.inSyncReplicas()) {
             if (peer.equals(status.self()) || System.nanoTime() > deadlineNs) {
                 continue;
+            }
+            ClusterImage.NodeRegistration node = image.node(Integer.parseInt(peer));
+            if (node != null && node.shuttingDown()) {
+                continue; // stopping too (a whole cluster stopping): it would not keep the leadership
             }
             try {
                 long leftMs = Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime()));

@@ -31,7 +31,24 @@ public record ClusterImage(
 
     /** A registered node and how clients and peers reach it; a fenced node gets no new replicas. */
     public record NodeRegistration(
-            int nodeId, String host, int port, String raftHost, int raftPort, String rack, boolean fenced) {}
+            int nodeId,
+            String host,
+            int port,
+            String raftHost,
+            int raftPort,
+            String rack,
+            boolean fenced,
+            boolean shuttingDown) {
+        /** The same node, fenced or not, and no longer shutting down. */
+        NodeRegistration withFenced(boolean isFenced) {
+            return new NodeRegistration(nodeId, host, port, raftHost, raftPort, rack, isFenced, false);
+        }
+
+        /** The same node, shutting down. */
+        NodeRegistration shutDown() {
+            return new NodeRegistration(nodeId, host, port, raftHost, raftPort, rack, fenced, true);
+        }
+    }
 
     /**
      * A topic: its id, each partition's replicas (the first is the preferred leader) and the configs set

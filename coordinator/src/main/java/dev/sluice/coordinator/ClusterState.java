@@ -10,6 +10,7 @@ import dev.sluice.coordinator.CoordinatorCommand.DeleteTopic;
 import dev.sluice.coordinator.CoordinatorCommand.FenceNode;
 import dev.sluice.coordinator.CoordinatorCommand.RegisterNode;
 import dev.sluice.coordinator.CoordinatorCommand.SetReplicas;
+import dev.sluice.coordinator.CoordinatorCommand.ShutdownNode;
 import dev.sluice.coordinator.placement.Assignment;
 import dev.sluice.coordinator.placement.ClusterLoad;
 import dev.sluice.coordinator.placement.PlacementException;
@@ -52,6 +53,8 @@ public final class ClusterState {
             result = register(register);
         } else if (command instanceof FenceNode fence) {
             result = fence(fence);
+        } else if (command instanceof ShutdownNode shutdown) {
+            result = shutdown(shutdown);
         } else if (command instanceof CreateTopic create) {
             result = createTopic(create);
         } else if (command instanceof DeleteTopic delete) {
@@ -81,7 +84,8 @@ public final class ClusterState {
         Map<Integer, NodeRegistration> nodes = new TreeMap<>(image.nodes());
         nodes.put(
                 r.nodeId(),
-                new NodeRegistration(r.nodeId(), r.host(), r.port(), r.raftHost(), r.raftPort(), r.rack(), false));
+                new NodeRegistration(
+                        r.nodeId(), r.host(), r.port(), r.raftHost(), r.raftPort(), r.rack(), false, false));
         String clusterId = image.clusterId() != null ? image.clusterId() : r.clusterIdCandidate();
         image = new ClusterImage(clusterId, image.version(), nodes, image.topics(), image.nextProducerId());
         return CoordinatorResult.ok();
@@ -93,10 +97,18 @@ public final class ClusterState {
             return CoordinatorResult.error(Errors.BROKER_NOT_AVAILABLE, "node " + f.nodeId() + " is not registered");
         }
         Map<Integer, NodeRegistration> nodes = new TreeMap<>(image.nodes());
-        nodes.put(
-                f.nodeId(),
-                new NodeRegistration(
-                        node.nodeId(), node.host(), node.port(), node.raftHost(), node.raftPort(), node.rack(), true));
+        nodes.put(f.nodeId(), node.withFenced(true));
+        image = new ClusterImage(image.clusterId(), image.version(), nodes, image.topics(), image.nextProducerId());
+        return CoordinatorResult.ok();
+    }
+
+    private CoordinatorResult shutdown(ShutdownNode s) {
+        NodeRegistration node = image.node(s.nodeId());
+        if (node == null) {
+            return CoordinatorResult.error(Errors.BROKER_NOT_AVAILABLE, "node " + s.nodeId() + " is not registered");
+        }
+        Map<Integer, NodeRegistration> nodes = new TreeMap<>(image.nodes());
+        nodes.put(s.nodeId(), node.shutDown());
         image = new ClusterImage(image.clusterId(), image.version(), nodes, image.topics(), image.nextProducerId());
         return CoordinatorResult.ok();
     }

@@ -13,6 +13,7 @@ import java.util.Map;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = CoordinatorCommand.RegisterNode.class, name = "register-node"),
     @JsonSubTypes.Type(value = CoordinatorCommand.FenceNode.class, name = "fence-node"),
+    @JsonSubTypes.Type(value = CoordinatorCommand.ShutdownNode.class, name = "shutdown-node"),
     @JsonSubTypes.Type(value = CoordinatorCommand.CreateTopic.class, name = "create-topic"),
     @JsonSubTypes.Type(value = CoordinatorCommand.DeleteTopic.class, name = "delete-topic"),
     @JsonSubTypes.Type(value = CoordinatorCommand.CreatePartitions.class, name = "create-partitions"),
@@ -32,6 +33,12 @@ public sealed interface CoordinatorCommand {
 
     /** Marks a node dead: its replicas get replaced, and it takes no new ones until it registers again. */
     record FenceNode(int nodeId) implements CoordinatorCommand {}
+
+    /**
+     * A node is stopping gracefully (a controlled shutdown): its replicas stay, but no node hands it the
+     * leadership of a partition until it registers again.
+     */
+    record ShutdownNode(int nodeId) implements CoordinatorCommand {}
 
     /**
      * Creates a topic; its replicas are placed over the live nodes when applied (so every member places

@@ -152,6 +152,7 @@ public final class CoordinatorService implements AutoCloseable {
     private volatile long leaderImageVersion = -1;
     private volatile long leaderSinceNs = -1;
     private volatile boolean closed;
+    private volatile boolean stopping;
     /** Used only by the controller loop's thread. */
     private final LeaderBalanceSchedule balanceSchedule =
             new LeaderBalanceSchedule(TimeUnit.MILLISECONDS.toNanos(LeaderBalanceSchedule.PERIOD_MS));
@@ -235,6 +236,15 @@ public final class CoordinatorService implements AutoCloseable {
         return leaderVersion >= 0 && image.version() >= leaderVersion;
     }
 
+    /**
+     * Records that this node is stopping (a controlled shutdown): other nodes stop handing it leaderships.
+     * It stays so until the node registers again, which a restarted node does at its first heartbeat.
+     */
+    public CompletableFuture<CoordinatorResult> announceShutdown() {
+        stopping = true;
+        return submit(new CoordinatorCommand.ShutdownNode(self.nodeId()));
+    }
+
     /** Submits a command to the group; completes with its result once committed and applied. */
     public CompletableFuture<CoordinatorResult> submit(CoordinatorCommand command) {
         Message message = Message.valueOf(ByteString.copyFrom(CoordinatorCodec.encode(command)));
@@ -289,6 +299,7 @@ public final class CoordinatorService implements AutoCloseable {
             NodeRegistration registered = image.node(self.nodeId());
             if (registered == null
                     || registered.fenced()
+                    || (registered.shuttingDown() && !stopping)
                     || registered.port() != self.port()
                     || !Objects.equals(registered.host(), self.host())
                     || registered.raftPort() != self.raftPort()

@@ -10,6 +10,7 @@ import dev.sluice.coordinator.CoordinatorCommand.DeleteTopic;
 import dev.sluice.coordinator.CoordinatorCommand.FenceNode;
 import dev.sluice.coordinator.CoordinatorCommand.RegisterNode;
 import dev.sluice.coordinator.CoordinatorCommand.SetReplicas;
+import dev.sluice.coordinator.CoordinatorCommand.ShutdownNode;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,7 @@ class ClusterStateTest {
                 new AlterConfigs("a", Map.of("segment.bytes", "4096"), List.of("retention.ms")),
                 new AllocateProducerIds(1, 1000),
                 new FenceNode(2),
+                new ShutdownNode(1),
                 new DeleteTopic("missing"));
         ClusterState first = new ClusterState(ClusterImage.empty());
         ClusterState second = new ClusterState(ClusterImage.empty());
@@ -77,6 +79,28 @@ class ClusterStateTest {
         assertThat(decoded.topic("a").partitionCount()).isEqualTo(6);
         assertThat(decoded.topic("a").configs()).containsExactly(Map.entry("segment.bytes", "4096"));
         assertThat(decoded.liveNodes()).containsExactly(1);
+        assertThat(decoded.node(1).shuttingDown()).isTrue();
+    }
+
+    @Test
+    void shouldMarkAStoppingNodeUntilItRegistersAgainWithoutMovingItsReplicas() {
+        ClusterState state = threeNodes();
+        state.apply(new CreateTopic("events", "id-1", 3, 3, Map.of(), null));
+        ClusterImage before = state.image();
+
+        assertThat(state.apply(new ShutdownNode(2)).error()).isEqualTo(Errors.NONE);
+        assertThat(state.image().node(2).shuttingDown()).isTrue();
+        assertThat(state.image().node(2).fenced()).isFalse();
+        assertThat(state.image().liveNodes()).as("still holds its replicas").containsExactly(1, 2, 3);
+        assertThat(state.image().topics()).isEqualTo(before.topics());
+        assertThat(state.apply(new ShutdownNode(9)).error()).isEqualTo(Errors.BROKER_NOT_AVAILABLE);
+
+        state.apply(new RegisterNode(2, "h", 3, "h", 4, null, "c"));
+        assertThat(state.image().node(2).shuttingDown()).isFalse();
+        state.apply(new ShutdownNode(2));
+        state.apply(new FenceNode(2));
+        assertThat(state.image().node(2).fenced()).isTrue();
+        assertThat(state.image().node(2).shuttingDown()).isFalse();
     }
 
     @Test
