@@ -192,11 +192,10 @@ final class OffsetOperations {
                 response.topics().add(topicResponse);
             }
         }
-        if (command.requireStable()) {
-            fx.replyAfterEverythingCommitted(command.requestHandle(), response);
-        } else {
-            fx.reply(command.requestHandle(), response);
-        }
+        // The state already holds commits whose records are not committed yet; a reader must not see an offset
+        // that a coordinator failover could take back, so every fetch waits for what was emitted before it
+        // (require_stable will also wait for pending transactional offsets once transactions exist).
+        fx.replyAfterEverythingCommitted(command.requestHandle(), response);
     }
 
     private static OffsetFetchResponsePartitions partitionOffset(int partition, OffsetCommit commit) {
