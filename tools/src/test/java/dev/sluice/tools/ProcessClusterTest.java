@@ -225,7 +225,7 @@ class ProcessClusterTest {
      * up; and the segment files of every partition are then byte-identical on the three replicas.
      */
     @Test
-    @Order(3)
+    @Order(4) // last: it kills a node and restarts it
     void noAcknowledgedRecordIsLostWhenTheBusiestLeaderIsKilled() throws Exception {
         String topic = "failover";
         admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 3)))
@@ -281,7 +281,7 @@ class ProcessClusterTest {
      * they read when they stop (SIGTERM: kcat closes its consumer, which commits).
      */
     @Test
-    @Order(4)
+    @Order(3)
     void kcatBalancedConsumersSplitTheTopicAndCommit() throws Exception {
         assumeThat(kcatAvailable()).as("kcat is on PATH (.ci/run installs it)").isTrue();
         String topic = "kcat-group";
