@@ -12,16 +12,32 @@ import java.util.List;
  * @param batches metadata of the newest batches, oldest first, at most {@link #MAX_BATCHES}
  * @param currentTxnFirstOffset first offset of the producer's open transaction, or -1
  * @param lastTimestampMs timestamp of the last batch, for expiring idle producers
+ * @param coordinatorEpoch the epoch of the transaction coordinator that wrote the producer's last
+ *     transaction marker, or {@link #NO_COORDINATOR_EPOCH}; a marker of an older one is refused
  */
 public record ProducerStateEntry(
         long producerId,
         short producerEpoch,
         List<BatchMetadata> batches,
         long currentTxnFirstOffset,
-        long lastTimestampMs) {
+        long lastTimestampMs,
+        int coordinatorEpoch) {
+
+    /** {@link #coordinatorEpoch()} of a producer that no transaction marker has named yet. */
+    public static final int NO_COORDINATOR_EPOCH = -1;
 
     /** Kafka keeps the last five batches per producer (max.in.flight.requests.per.connection ≤ 5). */
     public static final int MAX_BATCHES = 5;
+
+    /** A producer no transaction marker has named yet. */
+    public ProducerStateEntry(
+            long producerId,
+            short producerEpoch,
+            List<BatchMetadata> batches,
+            long currentTxnFirstOffset,
+            long lastTimestampMs) {
+        this(producerId, producerEpoch, batches, currentTxnFirstOffset, lastTimestampMs, NO_COORDINATOR_EPOCH);
+    }
 
     public ProducerStateEntry {
         batches = List.copyOf(batches);

@@ -1,5 +1,6 @@
 package dev.sluice.raft;
 
+import dev.sluice.partitionstore.AbortedTxn;
 import dev.sluice.partitionstore.AppendResult;
 import dev.sluice.partitionstore.LogReadResult;
 import dev.sluice.partitionstore.PartitionLog;
@@ -68,6 +69,16 @@ import org.slf4j.LoggerFactory;
  * Raft ({@link PartitionLog#readRetained}) until retention deletes their segments, which it does only once
  * no entry left in the Raft log refers to them.
  *
+ * <h2>Transactions</h2>
+ *
+ * Transactional batches and the coordinator's COMMIT/ABORT markers go through the same step ({@link
+ * ProducerStates} decides). At apply time every replica adds the entry's batches to the applied producer
+ * state — whose open transactions give the last stable offset — and writes each transaction an ABORT
+ * marker ended to the aborted-transaction index ({@link PartitionLog#metadata()}), before the high
+ * watermark passes the marker. Both are functions of the committed log: snapshots save the producer
+ * state (open transactions included), a restart replays the entries after the snapshot (rewriting the
+ * same index records), and a snapshot install copies both.
+ *
  * <h2>Double write</h2>
  *
  * With {@code raft.single.write=false} the batches are part of the Raft log entry, the same step runs at
@@ -120,6 +131,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private ProducerStates written = new ProducerStates();
     /** Producer state after the last applied entry: what snapshots save. */
     private ProducerStates applied = new ProducerStates();
+    /** {@code applied.firstUnstableOffset()}, for readers outside the lock. */
+    private volatile long firstUnstableOffset = ProducerStates.NO_OPEN_TRANSACTION;
 
     private long lastWrittenIndex = -1;
     /** The highest Raft index with recorded offsets; a write above it cannot overlap earlier ones. */
@@ -173,6 +186,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             appliedEnd = range == null ? appliedEnd : Math.max(appliedEnd, range.nextOffset());
         }
         applied = new ProducerStates(metadata.producers());
+        firstUnstableOffset = applied.firstUnstableOffset();
         if (!singleWrite) {
             // The segment is durable only up to the snapshot; the Raft log replays everything after it.
             opened.truncateTo(appliedEnd);
@@ -575,6 +589,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             }
             if (!range.isEmpty()) {
                 applied = replayProducersInto(applied, range);
+                firstUnstableOffset = applied.firstUnstableOffset();
                 highWatermark = range.nextOffset();
                 host.applied(tp, log, range.firstOffset(), range.nextOffset());
             }
@@ -637,6 +652,12 @@ public final class PartitionStateMachine extends BaseStateMachine {
         return new DeleteOutcome(Errors.NONE, null, lowWatermark);
     }
 
+    /**
+     * Adds the entry's batches to the applied producer state and records the transactions its ABORT markers
+     * ended in the aborted-transaction index, each with the last stable offset once its marker is applied
+     * (Kafka's: the first offset of the earliest transaction still open, else the offset after the
+     * marker). Replaying an entry again (after a restart) writes the same index records.
+     */
     private ProducerStates replayProducersInto(ProducerStates state, RaftEntryRange range) {
         ProducerStates result = state;
         LogReadResult read = log.readRetained(range.firstOffset(), Integer.MAX_VALUE, range.nextOffset());
@@ -645,7 +666,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
                     tp + ": cannot read the batches of Raft entry " + range.raftIndex() + ": " + read.errorMessage());
         }
         for (RecordBatch batch : read.memoryRecords().batches()) {
-            result.update(ProducerStates.BatchInfo.of(batch), batch.baseOffset(), batch.lastOffset());
+            ProducerStates.CompletedTxn completed =
+                    result.update(ProducerStates.BatchInfo.of(batch), batch.baseOffset(), batch.lastOffset());
+            if (completed != null && completed.aborted()) {
+                long lastStable = Math.min(result.firstUnstableOffset(), batch.nextOffset());
+                log.metadata()
+                        .putAbortedTxn(new AbortedTxn(
+                                completed.producerId(), completed.firstOffset(), completed.lastOffset(), lastStable));
+            }
         }
         return result;
     }
@@ -827,11 +855,24 @@ public final class PartitionStateMachine extends BaseStateMachine {
     }
 
     /**
-     * The offset below which no transaction is open: the high watermark until transactions exist (the
-     * transactions issue keeps it from the producers' open transactions and the control batches).
+     * Kafka's last stable offset on this replica: the first offset of the earliest transaction open after
+     * the last applied entry, else the high watermark; never below the log start offset nor above the
+     * high watermark ({@code logStartOffset <= lastStableOffset <= highWatermark}). A read_committed
+     * consumer reads up to it.
      */
     public long lastStableOffset() {
-        return highWatermark;
+        PartitionLog current = log;
+        long logStart = current == null ? 0 : current.logStartOffset();
+        return ProducerStates.lastStableOffset(firstUnstableOffset, logStart, highWatermark);
+    }
+
+    /**
+     * The aborted transactions a read_committed fetch of {@code [fetchOffset, upperBoundOffset)} must be
+     * told about, by first offset: those whose ABORT marker is at or after {@code fetchOffset} and whose
+     * first offset is below {@code upperBoundOffset} (Kafka's {@code collectAbortedTxns}).
+     */
+    public List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset) {
+        return log.metadata().abortedTxns(fetchOffset, upperBoundOffset);
     }
 
     /** The offset after the last record whose Raft entry is committed and applied on this replica. */

@@ -5,9 +5,14 @@ import dev.sluice.partitionstore.ProducerStateEntry.BatchMetadata;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
+import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
 
 /**
@@ -33,12 +38,40 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * — the client retries an out-of-order batch that is not the one after its last acknowledged sequence
  * without end (Kafka's KAFKA-14359). Rejected too, the later batches are retried after the first.
  *
+ * <h2>Transactions</h2>
+ *
+ * Kafka's partition-side rules (its {@code ProducerAppendInfo}, transaction versions 0 and 1): a
+ * transactional batch is checked like an idempotent one, and the producer's first transactional batch
+ * opens its transaction on the partition ({@link ProducerStateEntry#currentTxnFirstOffset()}); a
+ * non-transactional batch from a producer whose transaction is open is refused ({@code
+ * INVALID_TXN_STATE}). A COMMIT or ABORT marker (a control batch, written by the transaction coordinator
+ * only) is refused when its epoch is below the producer's ({@code INVALID_PRODUCER_EPOCH}) or its
+ * coordinator epoch below the one of the producer's last marker ({@code TRANSACTION_COORDINATOR_FENCED}:
+ * a deposed coordinator); any other control batch is refused ({@code INVALID_RECORD}); otherwise it
+ * is appended — also for a producer with no open transaction, or one never seen — raises the producer's
+ * epoch to its own, and ends the open transaction, whose range {@link #update} returns as a {@link
+ * CompletedTxn}. A data batch keeps an open transaction across an epoch bump, as Kafka's does.
+ *
+ * <p>Invariant: {@link #firstUnstableOffset()} is the smallest {@code currentTxnFirstOffset} of all
+ * producers (the open transactions are indexed by their first offset, which is unique as offsets are).
+ *
  * <p>Not thread-safe: owned by the partition's state machine, under its lock.
  */
 public final class ProducerStates {
-    private final Map<Long, ProducerStateEntry> producers = new HashMap<>();
+    /** {@link #firstUnstableOffset()} when no transaction is open. */
+    public static final long NO_OPEN_TRANSACTION = Long.MAX_VALUE;
 
-    /** What a batch's header says about its producer. */
+    private final Map<Long, ProducerStateEntry> producers = new HashMap<>();
+    /** First offset of every open transaction → its producer id. */
+    private final TreeMap<Long, Long> openTransactions = new TreeMap<>();
+
+    /**
+     * What a batch's header (and, for a control batch, its marker record) says about its producer.
+     *
+     * @param controlType for a control batch, the type of its record ({@code COMMIT}, {@code ABORT}, or
+     *     {@code UNKNOWN} when unreadable); null for a data batch
+     * @param coordinatorEpoch for a transaction marker, the epoch of the coordinator that wrote it, else -1
+     */
     public record BatchInfo(
             long producerId,
             short producerEpoch,
@@ -46,9 +79,61 @@ public final class ProducerStates {
             int lastSequence,
             boolean transactional,
             boolean control,
-            long maxTimestamp) {
+            long maxTimestamp,
+            ControlRecordType controlType,
+            int coordinatorEpoch) {
+
+        /** A data batch, or (when {@code control}) a COMMIT marker of coordinator epoch 0. */
+        public BatchInfo(
+                long producerId,
+                short producerEpoch,
+                int baseSequence,
+                int lastSequence,
+                boolean transactional,
+                boolean control,
+                long maxTimestamp) {
+            this(
+                    producerId,
+                    producerEpoch,
+                    baseSequence,
+                    lastSequence,
+                    transactional,
+                    control,
+                    maxTimestamp,
+                    control ? ControlRecordType.COMMIT : null,
+                    control ? 0 : -1);
+        }
+
+        /** A COMMIT ({@code commit}) or ABORT marker of a transactional producer. */
+        public static BatchInfo marker(long producerId, short producerEpoch, boolean commit, int coordinatorEpoch) {
+            return new BatchInfo(
+                    producerId,
+                    producerEpoch,
+                    RecordBatch.NO_SEQUENCE,
+                    RecordBatch.NO_SEQUENCE,
+                    true,
+                    true,
+                    RecordBatch.NO_TIMESTAMP,
+                    commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+                    coordinatorEpoch);
+        }
 
         public static BatchInfo of(RecordBatch batch) {
+            ControlRecordType type = null;
+            int coordinatorEpoch = -1;
+            if (batch.isControlBatch()) {
+                type = ControlRecordType.UNKNOWN;
+                Iterator<Record> records = batch.iterator();
+                if (records.hasNext()) {
+                    try {
+                        EndTransactionMarker marker = EndTransactionMarker.deserialize(records.next());
+                        type = marker.controlType();
+                        coordinatorEpoch = marker.coordinatorEpoch();
+                    } catch (RuntimeException e) {
+                        type = ControlRecordType.UNKNOWN; // not a (readable) transaction marker
+                    }
+                }
+            }
             return new BatchInfo(
                     batch.producerId(),
                     batch.producerEpoch(),
@@ -56,7 +141,13 @@ public final class ProducerStates {
                     batch.lastSequence(),
                     batch.isTransactional(),
                     batch.isControlBatch(),
-                    batch.maxTimestamp());
+                    batch.maxTimestamp(),
+                    type,
+                    coordinatorEpoch);
+        }
+
+        boolean isTransactionMarker() {
+            return control && (controlType == ControlRecordType.COMMIT || controlType == ControlRecordType.ABORT);
         }
 
         boolean hasProducerId() {
@@ -76,12 +167,32 @@ public final class ProducerStates {
         record Reject(Errors error, String message) implements Verdict {}
     }
 
+    /**
+     * A transaction that a marker ended on this partition.
+     *
+     * @param producerId its producer
+     * @param firstOffset the offset of its first batch here
+     * @param lastOffset the offset of the marker
+     * @param aborted whether the marker was an ABORT
+     */
+    public record CompletedTxn(long producerId, long firstOffset, long lastOffset, boolean aborted) {}
+
     private static final Verdict APPEND = new Verdict.Append();
 
     public ProducerStates() {}
 
     public ProducerStates(Collection<ProducerStateEntry> entries) {
-        entries.forEach(entry -> producers.put(entry.producerId(), entry));
+        entries.forEach(this::put);
+    }
+
+    private void put(ProducerStateEntry entry) {
+        ProducerStateEntry previous = producers.put(entry.producerId(), entry);
+        if (previous != null && previous.currentTxnFirstOffset() >= 0) {
+            openTransactions.remove(previous.currentTxnFirstOffset());
+        }
+        if (entry.currentTxnFirstOffset() >= 0) {
+            openTransactions.put(entry.currentTxnFirstOffset(), entry.producerId());
+        }
     }
 
     /** A deep copy (entries are immutable). */
@@ -93,6 +204,12 @@ public final class ProducerStates {
     public Verdict check(BatchInfo batch) {
         if (!batch.hasProducerId()) {
             return APPEND;
+        }
+        if (batch.control() && !batch.isTransactionMarker()) {
+            return new Verdict.Reject(
+                    Errors.INVALID_RECORD,
+                    "control batch of producer " + batch.producerId() + " is not a COMMIT or ABORT marker ("
+                            + batch.controlType() + ")");
         }
         ProducerStateEntry entry = producers.get(batch.producerId());
         if (entry == null) {
@@ -109,6 +226,12 @@ public final class ProducerStates {
                             + ", older than the current " + entry.producerEpoch());
         }
         if (batch.control()) {
+            if (entry.coordinatorEpoch() > batch.coordinatorEpoch()) {
+                return new Verdict.Reject(
+                        Errors.TRANSACTION_COORDINATOR_FENCED,
+                        "marker for producer " + batch.producerId() + " from coordinator epoch "
+                                + batch.coordinatorEpoch() + ", older than the current " + entry.coordinatorEpoch());
+            }
             return APPEND;
         }
         if (batch.producerEpoch() == entry.producerEpoch()) {
@@ -122,16 +245,29 @@ public final class ProducerStates {
             if (batch.baseSequence() != 0) {
                 return outOfOrder(batch, "a new epoch " + batch.producerEpoch() + " must start at sequence 0");
             }
-            return APPEND;
+            return checkTransaction(batch, entry);
         }
         int lastSequence = entry.batches().isEmpty()
                 ? RecordBatch.NO_SEQUENCE
                 : entry.batches().get(entry.batches().size() - 1).lastSequence();
         if (lastSequence == RecordBatch.NO_SEQUENCE) {
-            return batch.baseSequence() == 0 ? APPEND : outOfOrder(batch, "expected sequence 0");
+            return batch.baseSequence() == 0
+                    ? checkTransaction(batch, entry)
+                    : outOfOrder(batch, "expected sequence 0");
         }
         if (!inSequence(lastSequence, batch.baseSequence())) {
             return outOfOrder(batch, "expected sequence " + nextSequence(lastSequence));
+        }
+        return checkTransaction(batch, entry);
+    }
+
+    /** Kafka's last check of a data batch: no plain batch while the producer's transaction is open. */
+    private static Verdict checkTransaction(BatchInfo batch, ProducerStateEntry entry) {
+        if (!batch.transactional() && entry.currentTxnFirstOffset() >= 0) {
+            return new Verdict.Reject(
+                    Errors.INVALID_TXN_STATE,
+                    "producer " + batch.producerId() + " sent a non-transactional batch while its transaction"
+                            + " that started at offset " + entry.currentTxnFirstOffset() + " is open");
         }
         return APPEND;
     }
@@ -151,19 +287,31 @@ public final class ProducerStates {
         return sequence == Integer.MAX_VALUE ? 0 : sequence + 1;
     }
 
-    /** Records an appended batch and the offsets it was given. */
-    public void update(BatchInfo batch, long firstOffset, long lastOffset) {
+    /**
+     * Records an appended batch and the offsets it was given; returns the transaction a marker ended, or
+     * null (a data batch, or a marker for a producer with no open transaction).
+     */
+    public CompletedTxn update(BatchInfo batch, long firstOffset, long lastOffset) {
         if (!batch.hasProducerId()) {
-            return;
+            return null;
         }
         ProducerStateEntry entry = producers.get(batch.producerId());
         List<BatchMetadata> batches = new ArrayList<>();
-        long txnFirstOffset = -1;
+        // An open transaction outlives an epoch bump (Kafka's ProducerAppendInfo keeps it): the marker that
+        // ends it may come with the coordinator's newer epoch.
+        long txnFirstOffset = entry == null ? -1 : entry.currentTxnFirstOffset();
         if (entry != null && entry.producerEpoch() == batch.producerEpoch()) {
             batches.addAll(entry.batches());
-            txnFirstOffset = entry.currentTxnFirstOffset();
         }
+        CompletedTxn completed = null;
         if (batch.control()) {
+            if (txnFirstOffset >= 0) {
+                completed = new CompletedTxn(
+                        batch.producerId(),
+                        txnFirstOffset,
+                        firstOffset,
+                        batch.controlType() == ControlRecordType.ABORT);
+            }
             txnFirstOffset = -1; // a commit or abort marker ends the producer's transaction
         } else {
             batches.add(new BatchMetadata(
@@ -175,10 +323,30 @@ public final class ProducerStates {
                 txnFirstOffset = firstOffset;
             }
         }
-        producers.put(
-                batch.producerId(),
-                new ProducerStateEntry(
-                        batch.producerId(), batch.producerEpoch(), batches, txnFirstOffset, batch.maxTimestamp()));
+        short epoch =
+                entry == null ? batch.producerEpoch() : (short) Math.max(entry.producerEpoch(), batch.producerEpoch());
+        int coordinatorEpoch = batch.control()
+                ? batch.coordinatorEpoch()
+                : entry == null ? ProducerStateEntry.NO_COORDINATOR_EPOCH : entry.coordinatorEpoch();
+        put(new ProducerStateEntry(
+                batch.producerId(), epoch, batches, txnFirstOffset, batch.maxTimestamp(), coordinatorEpoch));
+        return completed;
+    }
+
+    /**
+     * The first offset of the earliest open transaction, or {@link #NO_OPEN_TRANSACTION}: what bounds the
+     * last stable offset.
+     */
+    public long firstUnstableOffset() {
+        return openTransactions.isEmpty() ? NO_OPEN_TRANSACTION : openTransactions.firstKey();
+    }
+
+    /**
+     * Kafka's last stable offset: the first offset of the earliest open transaction, not below the log start
+     * offset (DeleteRecords or retention may have passed it), and never above the high watermark.
+     */
+    public static long lastStableOffset(long firstUnstableOffset, long logStartOffset, long highWatermark) {
+        return Math.min(highWatermark, Math.max(logStartOffset, firstUnstableOffset));
     }
 
     /** The producer's state, or null when unknown. */

@@ -30,6 +30,10 @@ import java.util.function.Function;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.TransactionResult;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
@@ -417,6 +421,73 @@ public final class RaftNode implements AutoCloseable {
                 EntryCodec.encodeDeleteRecords(beforeOffset),
                 EntryCodec::decodeDeleteReply,
                 failure -> DeleteOutcome.error(failure.error(), failure.message()));
+    }
+
+    /**
+     * Appends a transaction marker — Kafka's control batch ({@link MemoryRecords#withEndTransactionMarker})
+     * holding a COMMIT or ABORT {@link EndTransactionMarker} of {@code coordinatorEpoch} for {@code
+     * producerId} at {@code producerEpoch} — to the partition's Raft group, as the transaction coordinator's
+     * {@code WriteTxnMarkers} does. Works from any node, whether or not it holds a replica of the partition:
+     * it submits through a Ratis client of the group made of {@code replicas} (the partition's peers, id and
+     * Raft address, as the cluster image names them), with the entry encoding {@link #append} uses and
+     * {@link BatchValidator.Origin#COORDINATOR}. The client follows the group's leader and retries across
+     * leader changes up to {@value #CLIENT_ATTEMPTS} attempts {@value #CLIENT_RETRY_SLEEP_MS} ms apart.
+     *
+     * <p>Completes with the marker's offset ({@link AppendOutcome#firstOffset()}) once the entry is committed
+     * on a majority and applied by the leader; with {@code INVALID_PRODUCER_EPOCH} when {@code producerEpoch}
+     * is below the producer's epoch on the partition (a marker of a higher epoch raises it and fences the
+     * older epoch's data); {@code TRANSACTION_COORDINATOR_FENCED} when {@code coordinatorEpoch} is below the
+     * one of the producer's last marker there; {@code NOT_LEADER_OR_FOLLOWER} when no leader answered within the attempts or
+     * {@code replicas} are not the group's; {@code REQUEST_TIMED_OUT} after {@code timeoutMs}. An error does
+     * not prove the marker was not written: the caller retries, and a second marker for a transaction
+     * already ended is appended and changes nothing (as in Kafka).
+     */
+    public CompletableFuture<AppendOutcome> writeTxnMarker(
+            TopicPartition tp,
+            List<RaftPeer> replicas,
+            long producerId,
+            short producerEpoch,
+            int coordinatorEpoch,
+            TransactionResult result,
+            long timeoutMs) {
+        ControlRecordType type =
+                result == TransactionResult.COMMIT ? ControlRecordType.COMMIT : ControlRecordType.ABORT;
+        MemoryRecords marker = MemoryRecords.withEndTransactionMarker(
+                clock.nowMs(), producerId, producerEpoch, new EndTransactionMarker(type, coordinatorEpoch));
+        Message message = Message.valueOf(EntryCodec.encodeRequest(BatchValidator.Origin.COORDINATOR, marker.buffer()));
+        RaftClient client = clientOf(groupOf(tp, replicas));
+        CompletableFuture<RaftClientReply> reply;
+        try {
+            reply = client.async().send(message);
+        } catch (RuntimeException e) {
+            closeQuietly(client, tp);
+            return CompletableFuture.completedFuture(AppendOutcome.error(
+                    failureOf(tp, e).error(), failureOf(tp, e).message()));
+        }
+        // Close the client off its own callback thread.
+        return reply.handleAsync((r, failure) -> {
+                    closeQuietly(client, tp);
+                    Failure problem = failure != null
+                            ? failureOf(tp, unwrap(failure))
+                            : r.isSuccess() ? null : failureOf(tp, r.getException());
+                    return problem == null
+                            ? EntryCodec.decodeReply(r.getMessage().getContent())
+                            : AppendOutcome.error(problem.error(), problem.message());
+                })
+                .completeOnTimeout(
+                        AppendOutcome.error(
+                                Errors.REQUEST_TIMED_OUT,
+                                tp + ": the transaction marker was not committed within " + timeoutMs + " ms"),
+                        timeoutMs,
+                        TimeUnit.MILLISECONDS);
+    }
+
+    private static void closeQuietly(RaftClient client, TopicPartition tp) {
+        try {
+            client.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: cannot close a marker client", tp, e);
+        }
     }
 
     private <T> CompletableFuture<T> submit(

@@ -1,5 +1,6 @@
 package dev.sluice.raft;
 
+import dev.sluice.partitionstore.AbortedTxn;
 import dev.sluice.partitionstore.BatchHeader;
 import dev.sluice.partitionstore.LogSegmentInfo;
 import dev.sluice.partitionstore.NodeStore;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The follower asks the leader, through stale-read queries to that server, for a manifest (the
  * snapshot's Raft term and index, the offset it ends at, the log start offset, leader epochs, producer
- * state, and every segment file with the byte length below the snapshot's end) and then for the files
+ * state, the aborted transactions whose markers lie below the snapshot's end, and every segment file with the byte length below the snapshot's end) and then for the files
  * in chunks, each carrying a CRC32C that the follower checks. Chunks land in {@code
  * install/<topic>-<partition>/} under the data directory and are synced as they arrive, so an
  * interrupted install resumes where it stopped. Once every file is complete, the replica's log is
@@ -58,6 +60,11 @@ import org.slf4j.LoggerFactory;
  *                   | i32 n | n × producer (i64 id | i16 epoch | i64 txnFirstOffset | i64 lastTimestamp
  *                     | i32 m | m × (i32 firstSeq | i32 lastSeq | i64 firstOffset | i64 lastOffset | i64 ts))
  *                   | i32 n | n × (i64 baseOffset | i64 length)
+ *                   [ | i32 n | n × aborted transaction (i64 producerId | i64 firstOffset | i64 lastOffset
+ *                     | i64 lastStableOffset)
+ *                     | i32 n | n × (i64 producerId | i32 coordinatorEpoch) ]
+ *                                                  (optional: a manifest without them has no aborted
+ *                                                  transactions and no coordinator epochs)
  * chunk request     u8 version | u8 2 | i64 baseOffset | i64 position | i32 length
  * chunk reply       u8 version | i32 crc32c | bytes
  * </pre>
@@ -89,7 +96,8 @@ final class SnapshotInstaller {
             long endOffset,
             Map<Integer, Long> leaderEpochs,
             List<ProducerStateEntry> producers,
-            List<FileSpec> files) {}
+            List<FileSpec> files,
+            List<AbortedTxn> abortedTxns) {}
 
     InstallStats lastInstall() {
         return lastInstall;
@@ -145,7 +153,10 @@ final class SnapshotInstaller {
                     end,
                     epochs,
                     metadata.producers(),
-                    files);
+                    files,
+                    metadata.abortedTxns(0, end).stream()
+                            .filter(txn -> txn.lastOffset() < end)
+                            .toList());
         } finally {
             stateMachine.lock().unlock();
         }
@@ -329,6 +340,7 @@ final class SnapshotInstaller {
             }
             manifest.leaderEpochs().forEach(metadata::putLeaderEpoch);
             manifest.producers().forEach(metadata::putProducer);
+            manifest.abortedTxns().forEach(metadata::putAbortedTxn);
             metadata.putRaftEntry(new RaftEntryRange(manifest.index(), manifest.endOffset(), manifest.endOffset()));
             metadata.saveState(new PartitionState(manifest.logStartOffset(), 0, manifest.term(), manifest.index()));
             metadata.sync();
@@ -357,7 +369,11 @@ final class SnapshotInstaller {
                 + manifest.leaderEpochs().size() * 12
                 + 4
                 + 4
-                + manifest.files().size() * 16;
+                + manifest.files().size() * 16
+                + 4
+                + manifest.abortedTxns().size() * 32
+                + 4
+                + manifest.producers().size() * 12;
         for (ProducerStateEntry producer : manifest.producers()) {
             size += 8 + 2 + 8 + 8 + 4 + producer.batches().size() * 32;
         }
@@ -386,6 +402,15 @@ final class SnapshotInstaller {
         }
         out.putInt(manifest.files().size());
         manifest.files().forEach(f -> out.putLong(f.baseOffset()).putLong(f.length()));
+        out.putInt(manifest.abortedTxns().size());
+        for (AbortedTxn txn : manifest.abortedTxns()) {
+            out.putLong(txn.producerId())
+                    .putLong(txn.firstOffset())
+                    .putLong(txn.lastOffset())
+                    .putLong(txn.lastStableOffset());
+        }
+        out.putInt(manifest.producers().size());
+        manifest.producers().forEach(p -> out.putLong(p.producerId()).putInt(p.coordinatorEpoch()));
         out.flip();
         return UnsafeByteOperations.unsafeWrap(out);
     }
@@ -418,6 +443,25 @@ final class SnapshotInstaller {
         for (int i = in.getInt(); i > 0; i--) {
             files.add(new FileSpec(in.getLong(), in.getLong()));
         }
-        return new Manifest(term, index, logStart, end, epochs, producers, files);
+        List<AbortedTxn> aborted = new ArrayList<>();
+        if (in.remaining() >= 4) {
+            for (int i = in.getInt(); i > 0; i--) {
+                aborted.add(new AbortedTxn(in.getLong(), in.getLong(), in.getLong(), in.getLong()));
+            }
+        }
+        if (in.remaining() >= 4) {
+            Map<Long, Integer> coordinatorEpochs = new HashMap<>();
+            for (int i = in.getInt(); i > 0; i--) {
+                coordinatorEpochs.put(in.getLong(), in.getInt());
+            }
+            producers.replaceAll(p -> new ProducerStateEntry(
+                    p.producerId(),
+                    p.producerEpoch(),
+                    p.batches(),
+                    p.currentTxnFirstOffset(),
+                    p.lastTimestampMs(),
+                    coordinatorEpochs.getOrDefault(p.producerId(), ProducerStateEntry.NO_COORDINATOR_EPOCH)));
+        }
+        return new Manifest(term, index, logStart, end, epochs, producers, files, aborted);
     }
 }

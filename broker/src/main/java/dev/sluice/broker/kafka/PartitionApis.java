@@ -55,6 +55,7 @@ import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceRespo
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteRecordsResponse;
@@ -66,6 +67,7 @@ import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
 import org.apache.kafka.common.requests.OffsetsForLeaderEpochResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
+import org.apache.kafka.common.requests.RequestUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,6 +88,7 @@ public final class PartitionApis {
     private final ScheduledExecutorService timer;
     private final PartitionMetrics metrics;
     private final Map<TopicPartition, Set<DelayedFetch>> waiting = new ConcurrentHashMap<>();
+    private volatile TransactionVerifier transactionVerifier = TransactionVerifier.ALLOW;
     private final Set<TopicPartition> watched = ConcurrentHashMap.newKeySet();
 
     public PartitionApis(
@@ -103,8 +106,37 @@ public final class PartitionApis {
 
     // ---- Produce ----------------------------------------------------------------------------------
 
+    /**
+     * The check a transactional produce needs from the transaction coordinator before its batches are
+     * appended (KIP-890: the partition asks whether {@code producerId} at {@code producerEpoch} has an
+     * ongoing transaction of {@code transactionalId} that includes {@code tp}, and for Produce v12 and
+     * later, adds the partition to it). Answers {@code NONE} to append, else the error the partition
+     * answers ({@code INVALID_TXN_STATE}, {@code INVALID_PRODUCER_EPOCH}, ...). Until the coordinator
+     * provides one, {@link #ALLOW} lets every transactional batch open its transaction on the partition.
+     */
+    @FunctionalInterface
+    public interface TransactionVerifier {
+        TransactionVerifier ALLOW =
+                (transactionalId, producerId, producerEpoch, tp) -> CompletableFuture.completedFuture(Errors.NONE);
+
+        CompletableFuture<Errors> verify(
+                String transactionalId, long producerId, short producerEpoch, TopicPartition tp);
+    }
+
+    /** Installs the transaction coordinator's check of transactional produces (see {@link TransactionVerifier}). */
+    public void setTransactionVerifier(TransactionVerifier verifier) {
+        this.transactionVerifier = verifier == null ? TransactionVerifier.ALLOW : verifier;
+    }
+
     CompletableFuture<AbstractResponse> produce(RequestContext context, ProduceRequest request) {
         short acks = request.acks();
+        if (request.transactionalId() == null && RequestUtils.hasTransactionalRecords(request)) {
+            // Kafka refuses the whole request: a transactional batch needs a transactional id to be authorized.
+            return CompletableFuture.completedFuture(
+                    acks == 0
+                            ? null
+                            : request.getErrorResponse(0, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.exception()));
+        }
         // Kafka answers REQUEST_TIMED_OUT when the replication an acks=all/1 produce waits for takes longer
         // than the request's timeout; the producer then retries (idempotence removes the duplicate).
         long timeoutMs = Math.max(1, request.timeout());
@@ -169,7 +201,7 @@ public final class PartitionApis {
                 short version = request.version();
                 int bytes = records.remaining();
                 long submittedNs = System.nanoTime();
-                pending.add(raft.append(tp, records, BatchValidator.Origin.CLIENT)
+                pending.add(verifyThenAppend(request.transactionalId(), tp, records)
                         .completeOnTimeout(
                                 AppendOutcome.error(
                                         Errors.REQUEST_TIMED_OUT,
@@ -201,6 +233,33 @@ public final class PartitionApis {
             }
             return new ProduceResponse(data);
         });
+    }
+
+    /** Appends a client's batches, after the transaction coordinator's check when they are transactional. */
+    private CompletableFuture<AppendOutcome> verifyThenAppend(
+            String transactionalId, TopicPartition tp, ByteBuffer records) {
+        RecordBatch first = firstBatch(records);
+        if (transactionalId == null || first == null || !first.isTransactional()) {
+            return raft.append(tp, records, BatchValidator.Origin.CLIENT);
+        }
+        return transactionVerifier
+                .verify(transactionalId, first.producerId(), first.producerEpoch(), tp)
+                .thenCompose(error -> error == Errors.NONE
+                        ? raft.append(tp, records, BatchValidator.Origin.CLIENT)
+                        : CompletableFuture.completedFuture(AppendOutcome.error(
+                                error,
+                                "transactional id " + transactionalId + " cannot write to " + tp + ": "
+                                        + error.message())));
+    }
+
+    private static RecordBatch firstBatch(ByteBuffer records) {
+        try {
+            var batches =
+                    MemoryRecords.readableRecords(records.duplicate()).batches().iterator();
+            return batches.hasNext() ? batches.next() : null;
+        } catch (RuntimeException e) {
+            return null; // malformed: the log's validation answers it
+        }
     }
 
     /** KIP-951: the address of every leader named in a not-leader answer, so no metadata refresh is needed. */
@@ -416,7 +475,7 @@ public final class PartitionApis {
                         .setLastStableOffset(lastStable)
                         .setLogStartOffset(log.logStartOffset());
                 if (readCommitted) {
-                    partition.setAbortedTransactions(new ArrayList<>());
+                    partition.setAbortedTransactions(new ArrayList<>()); // Kafka: empty, not absent
                 }
                 if (p.fetchOffset() > highWatermark && p.fetchOffset() <= log.logEndOffset()) {
                     continue; // a follower-visible but uncommitted position: nothing to return yet
@@ -432,6 +491,9 @@ public final class PartitionApis {
                     continue;
                 }
                 if (read.sizeInBytes() > 0) {
+                    if (readCommitted) {
+                        partition.setAbortedTransactions(abortedTransactions(stateMachine, p.fetchOffset(), read));
+                    }
                     partition.setRecords(read.memoryRecords());
                     remaining -= read.sizeInBytes();
                     bytes += read.sizeInBytes();
@@ -443,6 +505,26 @@ public final class PartitionApis {
             }
         }
         return new FetchOutcome(data, bytes, hasError, bytesByTopic);
+    }
+
+    /**
+     * Kafka's aborted transactions for a read_committed fetch from {@code fetchOffset}: those of the
+     * partition's index whose ABORT marker is at or after the fetch offset and whose first offset is below
+     * the end of the returned batches; the consumer drops their records.
+     */
+    private static List<FetchResponseData.AbortedTransaction> abortedTransactions(
+            PartitionStateMachine stateMachine, long fetchOffset, LogReadResult read) {
+        long upperBound = fetchOffset;
+        for (RecordBatch batch : read.memoryRecords().batches()) {
+            upperBound = batch.nextOffset();
+        }
+        List<FetchResponseData.AbortedTransaction> result = new ArrayList<>();
+        for (var txn : stateMachine.abortedTransactions(fetchOffset, upperBound)) {
+            result.add(new FetchResponseData.AbortedTransaction()
+                    .setProducerId(txn.producerId())
+                    .setFirstOffset(txn.firstOffset()));
+        }
+        return result;
     }
 
     /**

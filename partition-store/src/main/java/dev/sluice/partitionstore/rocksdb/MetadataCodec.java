@@ -39,6 +39,7 @@ import org.apache.kafka.common.TopicPartition;
  * producer_state       P | i64 producerId           i16 epoch | i64 txnFirstOffset | i64 lastTimestamp
  *                                                   | u8 n | n × (i32 firstSeq | i32 lastSeq
  *                                                   | i64 firstOffset | i64 lastOffset | i64 timestamp)
+ *                                                   [| i32 coordinatorEpoch]  (absent in older values: -1)
  * aborted_txn          P | i64 firstOffset | i64 producerId
  *                                                   i64 lastOffset | i64 lastStableOffset
  * committed_offsets    G | P                        i64 offset | i32 leaderEpoch | i64 commitTimestamp
@@ -203,7 +204,7 @@ public final class MetadataCodec {
 
     public static byte[] encodeProducer(ProducerStateEntry entry) {
         ByteBuffer buffer = ByteBuffer.allocate(
-                        1 + 2 + 8 + 8 + 1 + entry.batches().size() * 32)
+                        1 + 2 + 8 + 8 + 1 + entry.batches().size() * 32 + 4)
                 .put(VERSION)
                 .putShort(entry.producerEpoch())
                 .putLong(entry.currentTxnFirstOffset())
@@ -216,6 +217,7 @@ public final class MetadataCodec {
                     .putLong(batch.lastOffset())
                     .putLong(batch.timestampMs());
         }
+        buffer.putInt(entry.coordinatorEpoch());
         return buffer.array();
     }
 
@@ -230,7 +232,8 @@ public final class MetadataCodec {
             batches.add(new BatchMetadata(
                     buffer.getInt(), buffer.getInt(), buffer.getLong(), buffer.getLong(), buffer.getLong()));
         }
-        return new ProducerStateEntry(producerId, epoch, batches, txnFirstOffset, lastTimestamp);
+        int coordinatorEpoch = buffer.remaining() >= 4 ? buffer.getInt() : ProducerStateEntry.NO_COORDINATOR_EPOCH;
+        return new ProducerStateEntry(producerId, epoch, batches, txnFirstOffset, lastTimestamp, coordinatorEpoch);
     }
 
     static byte[] encodeAbortedTxn(AbortedTxn txn) {

@@ -78,6 +78,9 @@ class RocksDbNodeMetadataTest {
             assertThat(store.producers()).containsExactly(producer);
             store.deleteProducer(7);
             assertThat(store.producer(7)).isNull();
+            ProducerStateEntry transactional = new ProducerStateEntry(8, (short) 3, List.of(), 250, 1002, 9);
+            store.putProducer(transactional);
+            assertThat(store.producer(8)).isEqualTo(transactional);
 
             store.putAbortedTxn(new AbortedTxn(1, 10, 20, 21));
             store.putAbortedTxn(new AbortedTxn(2, 30, 40, 41));
