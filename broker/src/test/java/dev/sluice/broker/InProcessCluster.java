@@ -28,7 +28,7 @@ public final class InProcessCluster {
 
     /**
      * Starts {@code count} nodes with data under {@code dir}, adding them to {@code nodes} as they start
-     * (so that the caller can close those even if a later one fails), and waits until all are ready.
+     * (so that the caller can close those even if a later one fails), and waits until all are ready and see each other live.
      * {@code extra} settings are added to every node's. Returns the {@code bootstrap.servers} list.
      */
     public static String start(Path dir, int count, Map<String, String> extra, List<SluiceNode> nodes)
@@ -68,6 +68,13 @@ public final class InProcessCluster {
         while (!nodes.stream().allMatch(SluiceNode::ready)) {
             assertThat(System.nanoTime()).as("every node ready within 60 s").isLessThan(deadline);
             Thread.sleep(100);
+        }
+        // every node knows every other one as live, so a topic created next can have replicas on all of them
+        while (!nodes.stream().allMatch(n -> n.coordinator().image().liveNodes().size() == count)) {
+            assertThat(System.nanoTime())
+                    .as("every node sees %d live nodes within 60 s", count)
+                    .isLessThan(deadline);
+            Thread.sleep(50);
         }
         return servers.toString();
     }
