@@ -465,10 +465,19 @@ class ProcessClusterTest {
     private void awaitLeaders(String topic) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            TopicDescription d = admin.describeTopics(List.of(topic))
-                    .allTopicNames()
-                    .get(30, TimeUnit.SECONDS)
-                    .get(topic);
+            TopicDescription d;
+            try {
+                d = admin.describeTopics(List.of(topic))
+                        .allTopicNames()
+                        .get(30, TimeUnit.SECONDS)
+                        .get(topic);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+                Thread.sleep(200); // the node asked has not applied the creation yet
+                continue;
+            }
             if (d.partitions().stream()
                     .allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
                 return;
