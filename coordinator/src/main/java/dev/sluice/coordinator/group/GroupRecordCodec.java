@@ -1,5 +1,7 @@
 package dev.sluice.coordinator.group;
 
+import dev.sluice.coordinator.codec.RecordReader;
+import dev.sluice.coordinator.codec.RecordWriter;
 import dev.sluice.coordinator.group.GroupRecord.GroupMetadata;
 import dev.sluice.coordinator.group.GroupRecord.GroupTombstone;
 import dev.sluice.coordinator.group.GroupRecord.MemberMetadata;
@@ -7,11 +9,7 @@ import dev.sluice.coordinator.group.GroupRecord.OffsetCommit;
 import dev.sluice.coordinator.group.GroupRecord.OffsetTombstone;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -59,7 +57,7 @@ public final class GroupRecordCodec {
 
     /** The encoding of one record. */
     public static byte[] encode(GroupRecord record) {
-        Writer out = new Writer(64);
+        RecordWriter out = new RecordWriter(64);
         write(record, out);
         return out.toByteArray();
     }
@@ -70,10 +68,10 @@ public final class GroupRecordCodec {
      * @throws IllegalArgumentException if the bytes are not a record of a known version
      */
     public static GroupRecord decode(byte[] bytes) {
-        ByteBuffer in = ByteBuffer.wrap(bytes);
+        RecordReader in = new RecordReader(ByteBuffer.wrap(bytes), "group record");
         GroupRecord record = read(in);
-        if (in.hasRemaining()) {
-            throw new IllegalArgumentException("group record has " + in.remaining() + " trailing bytes after "
+        if (in.buffer().hasRemaining()) {
+            throw new IllegalArgumentException("group record has " + in.buffer().remaining() + " trailing bytes after "
                     + record.getClass().getSimpleName());
         }
         return record;
@@ -81,7 +79,7 @@ public final class GroupRecordCodec {
 
     /** The encoding of several records as one unit (one Raft entry for the records of one result). */
     public static byte[] encodeBatch(List<GroupRecord> records) {
-        Writer out = new Writer(64 * Math.max(1, records.size()));
+        RecordWriter out = new RecordWriter(64 * Math.max(1, records.size()));
         out.int8(VERSION);
         out.uvarint(records.size());
         for (GroupRecord record : records) {
@@ -97,31 +95,32 @@ public final class GroupRecordCodec {
      * @throws IllegalArgumentException if the bytes are not a batch of a known version
      */
     public static List<GroupRecord> decodeBatch(byte[] bytes) {
-        ByteBuffer in = ByteBuffer.wrap(bytes);
+        RecordReader in = new RecordReader(ByteBuffer.wrap(bytes), "group record");
         try {
-            byte version = in.get();
+            byte version = in.int8();
             if (version != VERSION) {
                 throw new IllegalArgumentException(
                         "group record batch has version " + version + ", expected " + VERSION);
             }
-            int count = uvarint(in);
+            int count = in.uvarint();
             List<GroupRecord> records = new ArrayList<>(Math.min(count, 1024));
             for (int i = 0; i < count; i++) {
-                records.add(decode(bytesOf(in)));
+                records.add(decode(in.bytes()));
             }
-            if (in.hasRemaining()) {
-                throw new IllegalArgumentException(
-                        "group record batch has " + in.remaining() + " trailing bytes after " + count + " records");
+            if (in.buffer().hasRemaining()) {
+                throw new IllegalArgumentException("group record batch has "
+                        + in.buffer().remaining() + " trailing bytes after " + count + " records");
             }
             return records;
         } catch (BufferUnderflowException e) {
-            throw new IllegalArgumentException("group record batch is truncated at byte " + in.position(), e);
+            throw new IllegalArgumentException(
+                    "group record batch is truncated at byte " + in.buffer().position(), e);
         }
     }
 
     /** The compaction key of a record; see the class comment. */
     public static byte[] key(GroupRecord record) {
-        Writer out = new Writer(32);
+        RecordWriter out = new RecordWriter(32);
         if (record instanceof OffsetCommit c) {
             out.int8(KEY_OFFSET).str(c.groupId()).str(c.topic()).int32(c.partition());
         } else if (record instanceof OffsetTombstone t) {
@@ -132,7 +131,7 @@ public final class GroupRecordCodec {
         return out.toByteArray();
     }
 
-    private static void write(GroupRecord record, Writer out) {
+    private static void write(GroupRecord record, RecordWriter out) {
         out.int8(VERSION);
         if (record instanceof GroupMetadata g) {
             out.int8(TYPE_GROUP_METADATA)
@@ -172,186 +171,46 @@ public final class GroupRecordCodec {
         }
     }
 
-    private static GroupRecord read(ByteBuffer in) {
+    private static GroupRecord read(RecordReader in) {
         try {
-            byte version = in.get();
+            byte version = in.int8();
             if (version != VERSION) {
                 throw new IllegalArgumentException("group record has version " + version + ", expected " + VERSION);
             }
-            byte type = in.get();
+            byte type = in.int8();
             switch (type) {
                 case TYPE_GROUP_METADATA:
                     return readGroupMetadata(in);
                 case TYPE_GROUP_TOMBSTONE:
-                    return new GroupTombstone(str(in));
+                    return new GroupTombstone(in.str());
                 case TYPE_OFFSET_COMMIT:
                     return new OffsetCommit(
-                            str(in),
-                            str(in),
-                            in.getInt(),
-                            in.getLong(),
-                            in.getInt(),
-                            str(in),
-                            in.getLong(),
-                            in.getLong());
+                            in.str(), in.str(), in.int32(), in.int64(), in.int32(), in.str(), in.int64(), in.int64());
                 case TYPE_OFFSET_TOMBSTONE:
-                    return new OffsetTombstone(str(in), str(in), in.getInt());
+                    return new OffsetTombstone(in.str(), in.str(), in.int32());
                 default:
                     throw new IllegalArgumentException("group record has unknown type " + type);
             }
         } catch (BufferUnderflowException e) {
-            throw new IllegalArgumentException("group record is truncated at byte " + in.position(), e);
+            throw new IllegalArgumentException(
+                    "group record is truncated at byte " + in.buffer().position(), e);
         }
     }
 
-    private static GroupMetadata readGroupMetadata(ByteBuffer in) {
-        String groupId = str(in);
-        int generationId = in.getInt();
-        String protocolType = nstr(in);
-        String protocolName = nstr(in);
-        String leaderId = nstr(in);
-        long currentStateTimestampMs = in.getLong();
-        int count = uvarint(in);
+    private static GroupMetadata readGroupMetadata(RecordReader in) {
+        String groupId = in.str();
+        int generationId = in.int32();
+        String protocolType = in.nstr();
+        String protocolName = in.nstr();
+        String leaderId = in.nstr();
+        long currentStateTimestampMs = in.int64();
+        int count = in.uvarint();
         List<MemberMetadata> members = new ArrayList<>(Math.min(count, 1024));
         for (int i = 0; i < count; i++) {
             members.add(new MemberMetadata(
-                    str(in), nstr(in), str(in), str(in), in.getInt(), in.getInt(), bytesOf(in), bytesOf(in)));
+                    in.str(), in.nstr(), in.str(), in.str(), in.int32(), in.int32(), in.bytes(), in.bytes()));
         }
         return new GroupMetadata(
                 groupId, generationId, protocolType, protocolName, leaderId, currentStateTimestampMs, members);
-    }
-
-    private static int uvarint(ByteBuffer in) {
-        int value = 0;
-        for (int shift = 0; shift < 35; shift += 7) {
-            byte b = in.get();
-            value |= (b & 0x7f) << shift;
-            if ((b & 0x80) == 0) {
-                if (value < 0) {
-                    throw new IllegalArgumentException("group record has a negative length " + value);
-                }
-                return value;
-            }
-        }
-        throw new IllegalArgumentException("group record has a varint longer than 5 bytes at byte " + in.position());
-    }
-
-    private static byte[] bytesOf(ByteBuffer in) {
-        int length = uvarint(in);
-        if (length > in.remaining()) {
-            throw new IllegalArgumentException(
-                    "group record field of " + length + " bytes overruns the " + in.remaining() + " bytes left");
-        }
-        byte[] bytes = new byte[length];
-        in.get(bytes);
-        return bytes;
-    }
-
-    private static String str(ByteBuffer in) {
-        return utf8(bytesOf(in));
-    }
-
-    private static String nstr(ByteBuffer in) {
-        int lengthPlusOne = uvarint(in);
-        if (lengthPlusOne == 0) {
-            return null;
-        }
-        int length = lengthPlusOne - 1;
-        if (length > in.remaining()) {
-            throw new IllegalArgumentException(
-                    "group record string of " + length + " bytes overruns the " + in.remaining() + " bytes left");
-        }
-        byte[] bytes = new byte[length];
-        in.get(bytes);
-        return utf8(bytes);
-    }
-
-    private static String utf8(byte[] bytes) {
-        try {
-            return StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("group record has a string that is not UTF-8", e);
-        }
-    }
-
-    /** A growable big-endian buffer. */
-    private static final class Writer {
-        private byte[] buf;
-        private int size;
-
-        Writer(int capacity) {
-            buf = new byte[Math.max(16, capacity)];
-        }
-
-        private void ensure(int more) {
-            if (size + more > buf.length) {
-                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
-            }
-        }
-
-        Writer int8(byte v) {
-            ensure(1);
-            buf[size++] = v;
-            return this;
-        }
-
-        Writer int32(int v) {
-            ensure(4);
-            for (int shift = 24; shift >= 0; shift -= 8) {
-                buf[size++] = (byte) (v >>> shift);
-            }
-            return this;
-        }
-
-        Writer int64(long v) {
-            ensure(8);
-            for (int shift = 56; shift >= 0; shift -= 8) {
-                buf[size++] = (byte) (v >>> shift);
-            }
-            return this;
-        }
-
-        Writer uvarint(int v) {
-            ensure(5);
-            while ((v & ~0x7f) != 0) {
-                buf[size++] = (byte) ((v & 0x7f) | 0x80);
-                v >>>= 7;
-            }
-            buf[size++] = (byte) v;
-            return this;
-        }
-
-        Writer bytes(byte[] v) {
-            uvarint(v.length);
-            ensure(v.length);
-            System.arraycopy(v, 0, buf, size, v.length);
-            size += v.length;
-            return this;
-        }
-
-        Writer str(String v) {
-            return bytes(v.getBytes(StandardCharsets.UTF_8));
-        }
-
-        Writer nstr(String v) {
-            if (v == null) {
-                return uvarint(0);
-            }
-            byte[] bytes = v.getBytes(StandardCharsets.UTF_8);
-            uvarint(bytes.length + 1);
-            ensure(bytes.length);
-            System.arraycopy(bytes, 0, buf, size, bytes.length);
-            size += bytes.length;
-            return this;
-        }
-
-        byte[] toByteArray() {
-            return Arrays.copyOf(buf, size);
-        }
     }
 }

@@ -1,14 +1,12 @@
 package dev.sluice.coordinator.txn;
 
+import dev.sluice.coordinator.codec.RecordReader;
+import dev.sluice.coordinator.codec.RecordWriter;
 import dev.sluice.coordinator.txn.TxnRecord.TxnMetadata;
 import dev.sluice.coordinator.txn.TxnRecord.TxnTombstone;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.common.TopicPartition;
 
@@ -47,7 +45,7 @@ public final class TxnRecordCodec {
 
     /** The encoding of one record. */
     public static byte[] encode(TxnRecord record) {
-        Writer out = new Writer(64);
+        RecordWriter out = new RecordWriter(64);
         write(record, out);
         return out.toByteArray();
     }
@@ -58,18 +56,19 @@ public final class TxnRecordCodec {
      * @throws IllegalArgumentException if the bytes are not a record of a known version
      */
     public static TxnRecord decode(byte[] bytes) {
-        ByteBuffer in = ByteBuffer.wrap(bytes);
+        RecordReader in = new RecordReader(ByteBuffer.wrap(bytes), "transaction record");
         TxnRecord record = read(in);
-        if (in.hasRemaining()) {
-            throw new IllegalArgumentException("transaction record has " + in.remaining() + " trailing bytes after "
-                    + record.getClass().getSimpleName());
+        if (in.buffer().hasRemaining()) {
+            throw new IllegalArgumentException(
+                    "transaction record has " + in.buffer().remaining() + " trailing bytes after "
+                            + record.getClass().getSimpleName());
         }
         return record;
     }
 
     /** The encoding of several records as one unit (one Raft entry for the records of one result). */
     public static byte[] encodeBatch(List<TxnRecord> records) {
-        Writer out = new Writer(64 * Math.max(1, records.size()));
+        RecordWriter out = new RecordWriter(64 * Math.max(1, records.size()));
         out.int8(VERSION);
         out.uvarint(records.size());
         for (TxnRecord record : records) {
@@ -84,34 +83,37 @@ public final class TxnRecordCodec {
      * @throws IllegalArgumentException if the bytes are not a batch of a known version
      */
     public static List<TxnRecord> decodeBatch(byte[] bytes) {
-        ByteBuffer in = ByteBuffer.wrap(bytes);
+        RecordReader in = new RecordReader(ByteBuffer.wrap(bytes), "transaction record");
         try {
-            byte version = in.get();
+            byte version = in.int8();
             if (version != VERSION) {
                 throw new IllegalArgumentException(
                         "transaction record batch has version " + version + ", expected " + VERSION);
             }
-            int count = uvarint(in);
+            int count = in.uvarint();
             List<TxnRecord> records = new ArrayList<>(Math.min(count, 1024));
             for (int i = 0; i < count; i++) {
-                records.add(decode(bytesOf(in)));
+                records.add(decode(in.bytes()));
             }
-            if (in.hasRemaining()) {
-                throw new IllegalArgumentException("transaction record batch has " + in.remaining()
-                        + " trailing bytes after " + count + " records");
+            if (in.buffer().hasRemaining()) {
+                throw new IllegalArgumentException("transaction record batch has "
+                        + in.buffer().remaining() + " trailing bytes after " + count + " records");
             }
             return records;
         } catch (BufferUnderflowException e) {
-            throw new IllegalArgumentException("transaction record batch is truncated at byte " + in.position(), e);
+            throw new IllegalArgumentException(
+                    "transaction record batch is truncated at byte "
+                            + in.buffer().position(),
+                    e);
         }
     }
 
     /** The compaction key of a record: its transactional id. */
     public static byte[] key(TxnRecord record) {
-        return new Writer(32).str(record.transactionalId()).toByteArray();
+        return new RecordWriter(32).str(record.transactionalId()).toByteArray();
     }
 
-    private static void write(TxnRecord record, Writer out) {
+    private static void write(TxnRecord record, RecordWriter out) {
         out.int8(VERSION);
         if (record instanceof TxnMetadata m) {
             out.int8(TYPE_METADATA)
@@ -134,7 +136,7 @@ public final class TxnRecordCodec {
     }
 
     /** Partitions are sorted, so each topic's partitions are adjacent. */
-    private static void writePartitions(List<TopicPartition> partitions, Writer out) {
+    private static void writePartitions(List<TopicPartition> partitions, RecordWriter out) {
         List<List<TopicPartition>> byTopic = new ArrayList<>();
         for (TopicPartition tp : partitions) {
             if (byTopic.isEmpty()
@@ -152,45 +154,46 @@ public final class TxnRecordCodec {
         }
     }
 
-    private static TxnRecord read(ByteBuffer in) {
+    private static TxnRecord read(RecordReader in) {
         try {
-            byte version = in.get();
+            byte version = in.int8();
             if (version != VERSION) {
                 throw new IllegalArgumentException(
                         "transaction record has version " + version + ", expected " + VERSION);
             }
-            byte type = in.get();
+            byte type = in.int8();
             switch (type) {
                 case TYPE_METADATA:
                     return readMetadata(in);
                 case TYPE_TOMBSTONE:
-                    return new TxnTombstone(str(in));
+                    return new TxnTombstone(in.str());
                 default:
                     throw new IllegalArgumentException("transaction record has unknown type " + type);
             }
         } catch (BufferUnderflowException e) {
-            throw new IllegalArgumentException("transaction record is truncated at byte " + in.position(), e);
+            throw new IllegalArgumentException(
+                    "transaction record is truncated at byte " + in.buffer().position(), e);
         }
     }
 
-    private static TxnMetadata readMetadata(ByteBuffer in) {
-        String transactionalId = str(in);
-        long producerId = in.getLong();
-        long previousProducerId = in.getLong();
-        long nextProducerId = in.getLong();
-        short producerEpoch = in.getShort();
-        short lastProducerEpoch = in.getShort();
-        int txnTimeoutMs = in.getInt();
-        TxnState state = TxnState.fromCode(in.get());
-        long txnStartTimestampMs = in.getLong();
-        long txnLastUpdateTimestampMs = in.getLong();
-        int topics = uvarint(in);
+    private static TxnMetadata readMetadata(RecordReader in) {
+        String transactionalId = in.str();
+        long producerId = in.int64();
+        long previousProducerId = in.int64();
+        long nextProducerId = in.int64();
+        short producerEpoch = in.int16();
+        short lastProducerEpoch = in.int16();
+        int txnTimeoutMs = in.int32();
+        TxnState state = TxnState.fromCode(in.int8());
+        long txnStartTimestampMs = in.int64();
+        long txnLastUpdateTimestampMs = in.int64();
+        int topics = in.uvarint();
         List<TopicPartition> partitions = new ArrayList<>();
         for (int t = 0; t < topics; t++) {
-            String topic = str(in);
-            int count = uvarint(in);
+            String topic = in.str();
+            int count = in.uvarint();
             for (int p = 0; p < count; p++) {
-                partitions.add(new TopicPartition(topic, in.getInt()));
+                partitions.add(new TopicPartition(topic, in.int32()));
             }
         }
         return new TxnMetadata(
@@ -205,116 +208,5 @@ public final class TxnRecordCodec {
                 partitions,
                 txnStartTimestampMs,
                 txnLastUpdateTimestampMs);
-    }
-
-    private static int uvarint(ByteBuffer in) {
-        int value = 0;
-        for (int shift = 0; shift < 35; shift += 7) {
-            byte b = in.get();
-            value |= (b & 0x7f) << shift;
-            if ((b & 0x80) == 0) {
-                if (value < 0) {
-                    throw new IllegalArgumentException("transaction record has a negative length " + value);
-                }
-                return value;
-            }
-        }
-        throw new IllegalArgumentException(
-                "transaction record has a varint longer than 5 bytes at byte " + in.position());
-    }
-
-    private static byte[] bytesOf(ByteBuffer in) {
-        int length = uvarint(in);
-        if (length > in.remaining()) {
-            throw new IllegalArgumentException(
-                    "transaction record field of " + length + " bytes overruns the " + in.remaining() + " bytes left");
-        }
-        byte[] bytes = new byte[length];
-        in.get(bytes);
-        return bytes;
-    }
-
-    private static String str(ByteBuffer in) {
-        try {
-            return StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytesOf(in)))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("transaction record has a string that is not UTF-8", e);
-        }
-    }
-
-    /** A growable big-endian buffer. */
-    private static final class Writer {
-        private byte[] buf;
-        private int size;
-
-        Writer(int capacity) {
-            buf = new byte[Math.max(16, capacity)];
-        }
-
-        private void ensure(int more) {
-            if (size + more > buf.length) {
-                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
-            }
-        }
-
-        Writer int8(byte v) {
-            ensure(1);
-            buf[size++] = v;
-            return this;
-        }
-
-        Writer int16(short v) {
-            ensure(2);
-            buf[size++] = (byte) (v >>> 8);
-            buf[size++] = (byte) v;
-            return this;
-        }
-
-        Writer int32(int v) {
-            ensure(4);
-            for (int shift = 24; shift >= 0; shift -= 8) {
-                buf[size++] = (byte) (v >>> shift);
-            }
-            return this;
-        }
-
-        Writer int64(long v) {
-            ensure(8);
-            for (int shift = 56; shift >= 0; shift -= 8) {
-                buf[size++] = (byte) (v >>> shift);
-            }
-            return this;
-        }
-
-        Writer uvarint(int v) {
-            ensure(5);
-            while ((v & ~0x7f) != 0) {
-                buf[size++] = (byte) ((v & 0x7f) | 0x80);
-                v >>>= 7;
-            }
-            buf[size++] = (byte) v;
-            return this;
-        }
-
-        Writer bytes(byte[] v) {
-            uvarint(v.length);
-            ensure(v.length);
-            System.arraycopy(v, 0, buf, size, v.length);
-            size += v.length;
-            return this;
-        }
-
-        Writer str(String v) {
-            return bytes(v.getBytes(StandardCharsets.UTF_8));
-        }
-
-        byte[] toByteArray() {
-            return Arrays.copyOf(buf, size);
-        }
     }
 }

@@ -1,0 +1,2 @@
+/** The binary encoding shared by the coordinators' persisted records: big-endian integers, varint lengths. */
+package dev.sluice.coordinator.codec;
