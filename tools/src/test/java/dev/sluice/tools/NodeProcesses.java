@@ -11,10 +11,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * A local cluster of real node processes for integration tests: one JVM per node running {@code sluice
@@ -49,10 +54,39 @@ final class NodeProcesses implements AutoCloseable {
             for (int n = 1; n <= nodes; n++) {
                 cluster.awaitReady(n);
             }
+            for (int n = 1; n <= nodes; n++) {
+                cluster.awaitSeesAllNodes(n);
+            }
             return cluster;
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
             cluster.close();
             throw e;
+        }
+    }
+
+    /** Waits until node {@code n} lists every node as live, so a topic created next can use them all. */
+    private void awaitSeesAllNodes(int n) throws InterruptedException {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + kafkaPort(n));
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        try (Admin admin = Admin.create(props)) {
+            while (true) {
+                try {
+                    if (admin.describeCluster()
+                                    .nodes()
+                                    .get(10, TimeUnit.SECONDS)
+                                    .size()
+                            == nodes) {
+                        return;
+                    }
+                } catch (ExecutionException | TimeoutException e) {
+                    // not answering yet: ask again
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("node " + n + " did not see all " + nodes + " nodes live in time");
+                }
+                Thread.sleep(100);
+            }
         }
     }
 
