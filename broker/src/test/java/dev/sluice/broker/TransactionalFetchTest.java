@@ -133,8 +133,15 @@ class TransactionalFetchTest {
         return MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, (short) 0, sequence, records);
     }
 
+    /** Produces, again while the leadership moves (a refused batch was not appended, so resending is safe). */
     private void produce(String transactionalId, MemoryRecords records) throws Exception {
-        assertThat(produceError(transactionalId, records)).isEqualTo(Errors.NONE);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        Errors error = produceError(transactionalId, records);
+        while (error == Errors.NOT_LEADER_OR_FOLLOWER && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            error = produceError(transactionalId, records);
+        }
+        assertThat(error).isEqualTo(Errors.NONE);
     }
 
     private Errors produceError(String transactionalId, MemoryRecords records) throws Exception {

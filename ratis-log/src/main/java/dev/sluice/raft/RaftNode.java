@@ -86,6 +86,9 @@ public final class RaftNode implements AutoCloseable {
 
     private static final long CLIENT_RETRY_SLEEP_MS = 200;
 
+    /** Pause before a transaction marker is sent again after its leader stepped down. */
+    private static final long MARKER_RETRY_MS = 200;
+
     /**
      * Supplies the state machine of a Raft group that is not a partition (the coordinator group), or
      * null for a partition group. Asked when a group is added and when a restarted node recovers it.
@@ -455,6 +458,19 @@ public final class RaftNode implements AutoCloseable {
         MemoryRecords marker = MemoryRecords.withEndTransactionMarker(
                 clock.nowMs(), producerId, producerEpoch, new EndTransactionMarker(type, coordinatorEpoch));
         Message message = Message.valueOf(EntryCodec.encodeRequest(BatchValidator.Origin.COORDINATOR, marker.buffer()));
+        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        return sendMarker(tp, replicas, message, deadlineNs)
+                .completeOnTimeout(
+                        AppendOutcome.error(
+                                Errors.REQUEST_TIMED_OUT,
+                                tp + ": the transaction marker was not committed within " + timeoutMs + " ms"),
+                        timeoutMs,
+                        TimeUnit.MILLISECONDS);
+    }
+
+    /** One attempt at a marker; a leader that stepped down meanwhile is retried until the deadline. */
+    private CompletableFuture<AppendOutcome> sendMarker(
+            TopicPartition tp, List<RaftPeer> replicas, Message message, long deadlineNs) {
         RaftClient client = clientOf(groupOf(tp, replicas));
         CompletableFuture<RaftClientReply> reply;
         try {
@@ -474,12 +490,25 @@ public final class RaftNode implements AutoCloseable {
                             ? EntryCodec.decodeReply(r.getMessage().getContent())
                             : AppendOutcome.error(problem.error(), problem.message());
                 })
-                .completeOnTimeout(
-                        AppendOutcome.error(
-                                Errors.REQUEST_TIMED_OUT,
-                                tp + ": the transaction marker was not committed within " + timeoutMs + " ms"),
-                        timeoutMs,
-                        TimeUnit.MILLISECONDS);
+                .thenCompose(outcome -> {
+                    long retryNs = TimeUnit.MILLISECONDS.toNanos(MARKER_RETRY_MS);
+                    if (outcome.error() != Errors.NOT_LEADER_OR_FOLLOWER || System.nanoTime() + retryNs >= deadlineNs) {
+                        return CompletableFuture.completedFuture(outcome);
+                    }
+                    // A duplicate marker is harmless (it ends no transaction twice), so a retry is safe.
+                    CompletableFuture<AppendOutcome> retried = new CompletableFuture<>();
+                    maintenance.schedule(
+                            () -> sendMarker(tp, replicas, message, deadlineNs).whenComplete((o, e) -> {
+                                if (e != null) {
+                                    retried.completeExceptionally(e);
+                                } else {
+                                    retried.complete(o);
+                                }
+                            }),
+                            MARKER_RETRY_MS,
+                            TimeUnit.MILLISECONDS);
+                    return retried;
+                });
     }
 
     private static void closeQuietly(RaftClient client, TopicPartition tp) {
