@@ -2,6 +2,7 @@ package dev.sluice.broker;
 
 import dev.sluice.coordinator.CoordinatorService.Voter;
 import dev.sluice.coordinator.group.GroupCoordinatorConfig;
+import dev.sluice.coordinator.txn.TxnCoordinatorConfig;
 import dev.sluice.partitionstore.LogConfig;
 import dev.sluice.raft.RaftSettings;
 import java.io.IOException;
@@ -96,7 +97,8 @@ public final class BrokerConfig extends AbstractConfig {
                     Type.STRING,
                     "127.0.0.1:9644",
                     Importance.MEDIUM,
-                    "The host:port of the HTTP endpoint: /metrics (Prometheus), /health, /ready.")
+                    "The host:port of the HTTP endpoint: /metrics (Prometheus), /health, /ready, /status;"
+                            + " /faults with raft.rpc.type=faulty.")
             .define(
                     DATA_DIR,
                     Type.STRING,
@@ -246,12 +248,17 @@ public final class BrokerConfig extends AbstractConfig {
     private final RaftSettings raftSettings;
     private final LogConfig topicDefaults;
     private final GroupCoordinatorConfig groupCoordinatorConfig;
+    private final TxnCoordinatorConfig txnCoordinatorConfig;
 
     private BrokerConfig(
-            Map<String, String> own, RaftSettings raftSettings, GroupCoordinatorConfig groupCoordinatorConfig) {
+            Map<String, String> own,
+            RaftSettings raftSettings,
+            GroupCoordinatorConfig groupCoordinatorConfig,
+            TxnCoordinatorConfig txnCoordinatorConfig) {
         super(CONFIG_DEF, own, false);
         this.raftSettings = raftSettings;
         this.groupCoordinatorConfig = groupCoordinatorConfig;
+        this.txnCoordinatorConfig = txnCoordinatorConfig;
         Map<String, String> topic = new HashMap<>();
         TOPIC_DEFAULTS.forEach((broker, topicKey) -> topic.put(topicKey, String.valueOf(get(broker))));
         this.topicDefaults = LogConfig.parse(topic);
@@ -269,6 +276,7 @@ public final class BrokerConfig extends AbstractConfig {
         Map<String, String> own = new HashMap<>();
         Map<String, String> raft = new HashMap<>();
         Map<String, String> group = new HashMap<>();
+        Map<String, String> txn = new HashMap<>();
         TreeSet<String> unknown = new TreeSet<>();
         settings.forEach((key, value) -> {
             if (CONFIG_DEF.configKeys().containsKey(key)) {
@@ -277,6 +285,8 @@ public final class BrokerConfig extends AbstractConfig {
                 raft.put(key, value.trim());
             } else if (GroupCoordinatorConfig.CONFIG_DEF.configKeys().containsKey(key)) {
                 group.put(key, value.trim());
+            } else if (TxnCoordinatorConfig.CONFIG_DEF.configKeys().containsKey(key)) {
+                txn.put(key, value.trim());
             } else {
                 unknown.add(key);
             }
@@ -291,7 +301,8 @@ public final class BrokerConfig extends AbstractConfig {
                                             + ")"
                                     : ""));
         }
-        return new BrokerConfig(own, RaftSettings.parse(raft), GroupCoordinatorConfig.parse(group));
+        return new BrokerConfig(
+                own, RaftSettings.parse(raft), GroupCoordinatorConfig.parse(group), TxnCoordinatorConfig.parse(txn));
     }
 
     /** Reads a properties file. */
@@ -383,6 +394,11 @@ public final class BrokerConfig extends AbstractConfig {
     /** The consumer-group settings ({@code group.*}, {@code offsets.retention.*}), accepted in the same file. */
     public GroupCoordinatorConfig groupCoordinatorConfig() {
         return groupCoordinatorConfig;
+    }
+
+    /** The transaction coordinator's settings ({@code transaction.*}, {@code transactional.id.*}). */
+    public TxnCoordinatorConfig txnCoordinatorConfig() {
+        return txnCoordinatorConfig;
     }
 
     /** The topic settings a topic gets unless its own configs say otherwise. */

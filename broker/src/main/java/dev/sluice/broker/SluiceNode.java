@@ -1,10 +1,12 @@
 package dev.sluice.broker;
 
 import dev.sluice.broker.group.GroupCoordinatorService;
+import dev.sluice.broker.http.FaultControl;
 import dev.sluice.broker.http.HealthReport;
 import dev.sluice.broker.http.HttpEndpoint;
 import dev.sluice.broker.http.KafkaRequestMetrics;
 import dev.sluice.broker.http.MetricsRegistry;
+import dev.sluice.broker.http.NodeStatus;
 import dev.sluice.broker.http.PartitionMetrics;
 import dev.sluice.broker.kafka.ClusterView;
 import dev.sluice.broker.kafka.KafkaApis;
@@ -12,6 +14,7 @@ import dev.sluice.broker.kafka.PartitionApis;
 import dev.sluice.broker.net.KafkaServer;
 import dev.sluice.broker.net.ServerSettings;
 import dev.sluice.broker.net.SupportedApis;
+import dev.sluice.broker.txn.TransactionCoordinatorService;
 import dev.sluice.coordinator.ClusterImage;
 import dev.sluice.coordinator.CoordinatorResult;
 import dev.sluice.coordinator.CoordinatorService;
@@ -19,9 +22,12 @@ import dev.sluice.coordinator.CoordinatorService.Voter;
 import dev.sluice.coordinator.CoordinatorStateMachine;
 import dev.sluice.partitionstore.Clock;
 import dev.sluice.raft.RaftNode;
+import dev.sluice.raft.RaftSettings;
 import dev.sluice.raft.ReplicaStatus;
+import dev.sluice.raft.transport.FaultInjector;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -39,6 +45,12 @@ import org.slf4j.LoggerFactory;
  * coordinator service, the reconciler that keeps its groups matching the coordinator's image, the Kafka
  * listener and the HTTP endpoint. {@link #close} is the graceful shutdown: stop accepting clients, move
  * leadership of every partition it leads to another in-sync replica, flush and close.
+ *
+ * <p>With {@code raft.rpc.type=faulty} the node registers the {@link FaultInjector} its transport looks up
+ * under {@code raft.fault.injector} (seeded with {@code raft.fault.seed}) before its Raft server starts, and
+ * serves its switches over HTTP ({@link FaultControl}). The registration is shared: nodes of one JVM naming
+ * the same injector (an in-process cluster) use one switchboard, and the last of them to close unregisters
+ * it; they must give the same seed.
  */
 public final class SluiceNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SluiceNode.class);
@@ -47,17 +59,26 @@ public final class SluiceNode implements AutoCloseable {
     private final RaftNode raft;
     private final CoordinatorService coordinator;
     private final ScheduledExecutorService maintenance;
+    private final ExecutorService leaderDuties;
     private final Reconciler reconciler;
     private final GroupCoordinatorService groupCoordinator;
+    private final TransactionCoordinatorService txnCoordinator;
+    private final PartitionApis partitionApis;
     private final KafkaServer kafka;
     private final HttpEndpoint http;
     private final MetricsRegistry metrics;
+    private final boolean coordinatorVoter;
+    /** The share of the fault injector, with raft.rpc.type=faulty; else null. */
+    private final FaultInjector.Registration faults;
 
-    private SluiceNode(BrokerConfig config) throws IOException, InterruptedException {
+    private SluiceNode(BrokerConfig config, FaultInjector.Registration faults)
+            throws IOException, InterruptedException {
         this.config = config;
+        this.faults = faults;
         int nodeId = config.nodeId();
         List<Voter> voters = config.coordinatorVoters();
         boolean voter = voters.stream().anyMatch(v -> v.nodeId() == nodeId);
+        this.coordinatorVoter = voter;
         BrokerConfig.HostPort raftAddress = config.raftAddress();
         RaftNode[] raftRef = new RaftNode[1];
         CoordinatorStateMachine coordinatorStateMachine =
@@ -96,9 +117,20 @@ public final class SluiceNode implements AutoCloseable {
                 () -> reconcilerRef[0] == null ? List.of() : reconcilerRef[0].leadershipReports());
         ClusterView cluster = new ClusterView(nodeId, raft, coordinator);
         this.metrics = new MetricsRegistry();
-        PartitionApis partitionApis =
-                new PartitionApis(config, cluster, raft, maintenance, new PartitionMetrics(metrics));
-        this.reconciler = new Reconciler(nodeId, config, raft, coordinator, partitionApis);
+        this.partitionApis = new PartitionApis(config, cluster, raft, maintenance, new PartitionMetrics(metrics));
+        this.leaderDuties = Executors.newFixedThreadPool(2, r -> {
+            Thread thread = new Thread(r, "sluice-node-" + nodeId + "-leader-duties");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.reconciler = new Reconciler(
+                nodeId,
+                config::topicConfig,
+                Reconciler.Replicas.of(raft),
+                Reconciler.Metadata.of(coordinator),
+                partitionApis::forget,
+                leaderDuties,
+                System::currentTimeMillis);
         reconcilerRef[0] = reconciler;
         maintenance.scheduleWithFixedDelay(this::reconcileSafely, 100, 250, TimeUnit.MILLISECONDS);
         registerGauges();
@@ -106,7 +138,19 @@ public final class SluiceNode implements AutoCloseable {
             ClusterImage.TopicInfo offsets = cluster.topic(GroupCoordinatorService.OFFSETS_TOPIC);
             return offsets == null ? -1 : offsets.partitionCount();
         });
-        KafkaApis apis = new KafkaApis(config, cluster, coordinator, partitionApis, groupCoordinator);
+        this.txnCoordinator = new TransactionCoordinatorService(
+                raft,
+                coordinator,
+                config.txnCoordinatorConfig(),
+                () -> {
+                    ClusterImage.TopicInfo offsets = cluster.topic(GroupCoordinatorService.OFFSETS_TOPIC);
+                    return offsets == null
+                            ? config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS)
+                            : offsets.partitionCount();
+                },
+                nodeId);
+        partitionApis.setTransactionVerifier(txnCoordinator::verify);
+        KafkaApis apis = new KafkaApis(config, cluster, coordinator, partitionApis, groupCoordinator, txnCoordinator);
         BrokerConfig.HostPort listener = config.kafkaAddress();
         this.kafka = KafkaServer.start(
                 new ServerSettings(
@@ -119,13 +163,60 @@ public final class SluiceNode implements AutoCloseable {
                 apis,
                 new KafkaRequestMetrics(metrics));
         BrokerConfig.HostPort httpAddress = config.httpAddress();
-        this.http = HttpEndpoint.start(httpAddress.host(), httpAddress.port(), metrics, this::health);
+        this.http = HttpEndpoint.start(
+                httpAddress.host(),
+                httpAddress.port(),
+                metrics,
+                this::health,
+                List.of(
+                        NodeStatus.route(this::status),
+                        faults == null
+                                ? FaultControl.off()
+                                : FaultControl.of(faults.injector(), Integer.toString(nodeId))));
         LOG.info("node {} serves Kafka on {} (Raft {}, HTTP {})", nodeId, listener, raftAddress, httpAddress);
     }
 
     /** Starts a node; it serves Kafka requests once {@link #ready()}. */
     public static SluiceNode start(BrokerConfig config) throws IOException, InterruptedException {
-        return new SluiceNode(config);
+        RaftSettings raft = config.raftSettings();
+        FaultInjector.Registration faults =
+                raft.faulty() ? FaultInjector.registerShared(raft.faultInjector(), raft.faultSeed()) : null;
+        try {
+            return new SluiceNode(config, faults);
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            if (faults != null) {
+                faults.close();
+            }
+            throw e;
+        }
+    }
+
+    /** What {@code GET /status} reports: the coordinator's leader and the partitions this node leads. */
+    private NodeStatus status() {
+        List<NodeStatus.Leadership> leaders = new ArrayList<>();
+        List<NodeStatus.Replica> replicas = new ArrayList<>();
+        List<TopicPartition> partitions = raft.partitions();
+        for (TopicPartition tp : partitions) {
+            ReplicaStatus status = raft.status(tp);
+            if (status == null) {
+                continue;
+            }
+            if (status.isLeader()) {
+                leaders.add(new NodeStatus.Leadership(tp.topic(), tp.partition(), status.leaderEpoch()));
+            }
+            replicas.add(new NodeStatus.Replica(
+                    tp.topic(),
+                    tp.partition(),
+                    status.leader() == null ? -1 : Integer.parseInt(status.leader()),
+                    status.leaderEpoch(),
+                    status.highWatermark(),
+                    status.logEndOffset()));
+        }
+        leaders.sort(
+                Comparator.comparing(NodeStatus.Leadership::topic).thenComparingInt(NodeStatus.Leadership::partition));
+        replicas.sort(Comparator.comparing(NodeStatus.Replica::topic).thenComparingInt(NodeStatus.Replica::partition));
+        return new NodeStatus(
+                config.nodeId(), coordinator.leaderId(), coordinatorVoter, leaders, partitions.size(), replicas);
     }
 
     private void registerGauges() {
@@ -136,6 +227,26 @@ public final class SluiceNode implements AutoCloseable {
                 "sluice_under_replicated_partitions",
                 "Partitions this node leads with fewer in-sync replicas than replicas",
                 () -> countLeaders(true));
+        metrics.gauge(
+                "sluice_storage_damaged_segments_found",
+                "Closed segments found damaged (scrub or read) since the node started",
+                () -> raft.storageHealth().damagedSegmentsFound());
+        metrics.gauge(
+                "sluice_storage_damaged_segments_repaired",
+                "Damaged segments replaced by another replica's copy since the node started",
+                () -> raft.storageHealth().damagedSegmentsRepaired());
+        metrics.gauge(
+                "sluice_storage_damaged_segments_unrepaired",
+                "Damaged segments not repaired yet (nothing is served from them)",
+                () -> raft.storageHealth().unrepaired().size());
+        metrics.gauge(
+                "sluice_storage_lost_data_restored",
+                "Partitions whose lost data (a cut or torn segment) was restored from another replica since start",
+                () -> raft.storageHealth().lostDataRestored());
+        metrics.gauge(
+                "sluice_storage_partitions_restoring",
+                "Partitions restoring lost data from another replica (they take no writes meanwhile)",
+                () -> raft.storageHealth().restoring().size());
     }
 
     private long countLeaders(boolean underReplicatedOnly) {
@@ -195,6 +306,11 @@ public final class SluiceNode implements AutoCloseable {
         return config;
     }
 
+    /** The partition APIs (tests replace the transaction verifier to write transactional batches raw). */
+    PartitionApis partitionApis() {
+        return partitionApis;
+    }
+
     @Override
     public void close() {
         long deadline =
@@ -205,13 +321,18 @@ public final class SluiceNode implements AutoCloseable {
         moveLeadershipAway(deadline);
         kafka.close();
         groupCoordinator.close();
+        txnCoordinator.close();
         maintenance.shutdownNow();
+        leaderDuties.shutdownNow();
         coordinator.close();
         http.close();
         try {
             raft.close();
         } catch (IOException e) {
             LOG.warn("closing the Raft server", e);
+        }
+        if (faults != null) {
+            faults.close();
         }
         LOG.info("node {} stopped", config.nodeId());
     }

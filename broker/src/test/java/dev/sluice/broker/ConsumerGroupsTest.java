@@ -340,8 +340,8 @@ class ConsumerGroupsTest {
 
     /**
      * FindCoordinator at every version, single and batched: the first call creates the offsets topic (and
-     * answers COORDINATOR_NOT_AVAILABLE until its partition has a leader), transaction keys are not served
-     * yet. The offsets topic is internal in Metadata and refuses clients' records.
+     * answers COORDINATOR_NOT_AVAILABLE until its partition has a leader), a transaction key finds the
+     * coordinator group's leader. The offsets topic is internal in Metadata and refuses clients' records.
      */
     @Test
     void findCoordinatorAnswersEveryVersionAndTheOffsetsTopicIsInternal() throws Exception {
@@ -374,7 +374,9 @@ class ConsumerGroupsTest {
                                     .setKey("txn")
                                     .setKeyType(CoordinatorType.TRANSACTION.id()))
                             .build(version));
-            assertThat(response.error()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+            // transactional ids are coordinated by the coordinator group's leader: the only node here
+            assertThat(response.error()).as("v%d", version).isEqualTo(Errors.NONE);
+            assertThat(response.data().nodeId()).isEqualTo(1);
         }
         FindCoordinatorResponse batched = (FindCoordinatorResponse) InProcessCluster.sendRaw(
                 port,

@@ -11,12 +11,15 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.ratis.util.ExitUtils;
 
 /**
  * Starts real nodes in the test's JVM on free 127.0.0.1 ports (real Ratis servers, RocksDB, segment files,
@@ -24,6 +27,12 @@ import org.apache.kafka.common.requests.RequestHeader;
  * does), replication factor {@code min(3, count)}, short election timeouts. The caller closes the nodes.
  */
 public final class InProcessCluster {
+    static {
+        // Ratis ends the JVM when a Raft server cannot bind its port; in a test JVM that kills every test of the
+        // fork. Disabled, the failure is an exception, and start() retries on other ports.
+        ExitUtils.disableSystemExit();
+    }
+
     private InProcessCluster() {}
 
     /**
@@ -33,15 +42,45 @@ public final class InProcessCluster {
      */
     public static String start(Path dir, int count, Map<String, String> extra, List<SluiceNode> nodes)
             throws Exception {
+        // A port found free can be taken (by a client's outgoing connection) before the node binds it: start
+        // again on other ports, in fresh directories (the Raft groups remember their peers' addresses).
+        for (int attempt = 1; ; attempt++) {
+            int before = nodes.size();
+            try {
+                return startOnce(attempt == 1 ? dir : dir.resolve("retry-" + attempt), count, extra, nodes);
+            } catch (Exception e) {
+                if (attempt == 3 || !causedByBind(e)) {
+                    throw e;
+                }
+                while (nodes.size() > before) {
+                    nodes.remove(nodes.size() - 1).close();
+                }
+            }
+        }
+    }
+
+    private static boolean causedByBind(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException
+                    || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String startOnce(Path dir, int count, Map<String, String> extra, List<SluiceNode> nodes)
+            throws Exception {
         int[] kafka = new int[count];
         int[] raft = new int[count];
         int[] http = new int[count];
+        Set<Integer> taken = new HashSet<>(); // the OS may hand out a port it just freed again
         StringBuilder voters = new StringBuilder();
         StringBuilder servers = new StringBuilder();
         for (int i = 0; i < count; i++) {
-            kafka[i] = freePort();
-            raft[i] = freePort();
-            http[i] = freePort();
+            kafka[i] = freePort(taken);
+            raft[i] = freePort(taken);
+            http[i] = freePort(taken);
             if (i < 3) {
                 voters.append(i > 0 ? "," : "")
                         .append(i + 1)
@@ -79,9 +118,13 @@ public final class InProcessCluster {
         return servers.toString();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+    private static int freePort(Set<Integer> taken) throws IOException {
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                if (taken.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            }
         }
     }
 

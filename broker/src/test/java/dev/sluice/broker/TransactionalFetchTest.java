@@ -2,6 +2,7 @@ package dev.sluice.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.broker.kafka.PartitionApis;
 import dev.sluice.raft.AppendOutcome;
 import dev.sluice.raft.RaftNode;
 import dev.sluice.raft.ReplicaStatus;
@@ -63,6 +64,8 @@ class TransactionalFetchTest {
     @Test
     void readCommittedSeesExactlyTheCommittedRecordsAndStopsAtTheOpenTransaction() throws Exception {
         bootstrap = InProcessCluster.start(dir, 3, Map.of(), nodes);
+        // the partition side alone: no transaction coordinator knows these transactional ids
+        nodes.forEach(n -> n.partitionApis().setTransactionVerifier(PartitionApis.TransactionVerifier.ALLOW));
         Properties adminProps = new Properties();
         adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(adminProps)) {

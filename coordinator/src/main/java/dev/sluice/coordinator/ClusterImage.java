@@ -1,10 +1,13 @@
 package dev.sluice.coordinator;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.ratis.protocol.RaftPeer;
 
 /**
  * The cluster metadata the coordinator group agrees on: registered nodes, topics with their partitions'
@@ -93,5 +96,29 @@ public record ClusterImage(
 
     public NodeRegistration node(int nodeId) {
         return nodes.get(nodeId);
+    }
+
+    /** The replicas of a partition, or null if the topic or partition does not exist. */
+    public List<Integer> replicas(TopicPartition tp) {
+        TopicInfo info = topics.get(tp.topic());
+        return info == null ? null : info.replicas().get(tp.partition());
+    }
+
+    /**
+     * The Raft peers of these nodes (id and Raft address), in order; null if one of them is not registered.
+     */
+    public List<RaftPeer> peers(List<Integer> nodeIds) {
+        List<RaftPeer> peers = new ArrayList<>();
+        for (int id : nodeIds) {
+            NodeRegistration node = nodes.get(id);
+            if (node == null) {
+                return null;
+            }
+            peers.add(RaftPeer.newBuilder()
+                    .setId(Integer.toString(id))
+                    .setAddress(node.raftHost() + ":" + node.raftPort())
+                    .build());
+        }
+        return peers;
     }
 }

@@ -20,6 +20,8 @@ import java.util.Map;
     @JsonSubTypes.Type(value = CoordinatorCommand.AlterConfigs.class, name = "alter-configs"),
     @JsonSubTypes.Type(value = CoordinatorCommand.SetReplicas.class, name = "set-replicas"),
     @JsonSubTypes.Type(value = CoordinatorCommand.AllocateProducerIds.class, name = "allocate-producer-ids"),
+    @JsonSubTypes.Type(value = CoordinatorCommand.TxnRecords.class, name = "txn-records"),
+    @JsonSubTypes.Type(value = CoordinatorCommand.ReadTransaction.class, name = "read-transaction"),
 })
 public sealed interface CoordinatorCommand {
 
@@ -66,4 +68,19 @@ public sealed interface CoordinatorCommand {
 
     /** Hands a node a block of {@code count} producer ids; the result's value is the first. */
     record AllocateProducerIds(int nodeId, int count) implements CoordinatorCommand {}
+
+    /**
+     * Records of the transaction coordinator ({@code TxnRecordCodec.encodeBatch}), applied together; they change
+     * the transactions the group keeps, not the cluster image. An empty batch changes nothing: a new leader
+     * writes one and waits for it, after which every record of earlier terms is applied.
+     */
+    record TxnRecords(byte[] batch) implements CoordinatorCommand {}
+
+    /**
+     * Reads a transactional id's record through the log: it changes nothing, and its answer is a {@link
+     * CoordinatorQuery.TransactionReply} of the record as of the entry's place in the log. Only a leader that
+     * a majority still follows can commit it, so the answer is never one a successor has moved past (Ratis's
+     * read-only queries may be: a leader cut off from the others answers them from its own state).
+     */
+    record ReadTransaction(String transactionalId) implements CoordinatorCommand {}
 }

@@ -36,6 +36,7 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -263,6 +264,29 @@ public final class CoordinatorService implements AutoCloseable {
         });
     }
 
+    /**
+     * A transactional id's record, read through the coordinator group's log ({@link
+     * CoordinatorCommand.ReadTransaction}): linearizable, unlike {@link #query}.
+     *
+     * @return the reply; failed if the group did not commit the read within {@code timeoutMs}
+     */
+    public CompletableFuture<CoordinatorQuery.TransactionReply> readTransaction(
+            String transactionalId, long timeoutMs) {
+        Message message = Message.valueOf(
+                ByteString.copyFrom(CoordinatorCodec.encode(new CoordinatorCommand.ReadTransaction(transactionalId))));
+        RaftClient current = client;
+        return current.async()
+                .send(message)
+                .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .thenApply(reply -> {
+                    if (!reply.isSuccess()) {
+                        throw new IllegalStateException("the coordinator refused the read: " + reply.getException());
+                    }
+                    return CoordinatorCodec.decode(
+                            reply.getMessage().getContent().toByteArray(), CoordinatorQuery.TransactionReply.class);
+                });
+    }
+
     /** Waits until the image reaches at least {@code version} (or the timeout passes). */
     public boolean awaitImage(long version, long timeoutMs) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
@@ -307,7 +331,7 @@ public final class CoordinatorService implements AutoCloseable {
                 register();
             }
             byte[] query = CoordinatorCodec.encode(
-                    new CoordinatorQuery(CoordinatorQuery.HEARTBEAT, self.nodeId(), reports.get()));
+                    new CoordinatorQuery(CoordinatorQuery.HEARTBEAT, self.nodeId(), reports.get(), null));
             RaftClient current = client;
             RaftClientReply reply;
             try {
@@ -379,7 +403,8 @@ public final class CoordinatorService implements AutoCloseable {
 
     private void refreshImage() {
         try {
-            byte[] query = CoordinatorCodec.encode(new CoordinatorQuery(CoordinatorQuery.IMAGE, self.nodeId(), null));
+            byte[] query =
+                    CoordinatorCodec.encode(new CoordinatorQuery(CoordinatorQuery.IMAGE, self.nodeId(), null, null));
             RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(ByteString.copyFrom(query)));
             if (reply.isSuccess()) {
                 ImageReply answer =
@@ -391,6 +416,68 @@ public final class CoordinatorService implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.debug("cannot fetch the coordinator image", e);
         }
+    }
+
+    /**
+     * This node's term as the coordinator group's ready leader, or -1 when it does not lead the group (or its
+     * leadership is not ready yet: an entry of its term is not committed).
+     */
+    public long leaderTerm() {
+        if (stateMachine == null) {
+            return -1;
+        }
+        try {
+            var info = raft.division(GROUP_ID).getInfo();
+            return info.isLeader() && info.isLeaderReady() ? info.getCurrentTerm() : -1;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** The node id of the coordinator group's leader as this node last learnt it, or -1 if unknown. */
+    public int leaderId() {
+        RaftPeerId leader = null;
+        if (stateMachine != null) {
+            try {
+                leader = raft.division(GROUP_ID).getInfo().getLeaderId();
+            } catch (IOException e) {
+                leader = null;
+            }
+        }
+        if (leader == null) {
+            leader = client.getLeaderId();
+        }
+        try {
+            return leader == null ? -1 : Integer.parseInt(leader.toString());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** The coordinator group's state machine on this node, or null if it is not a voter. */
+    public CoordinatorStateMachine stateMachine() {
+        return stateMachine;
+    }
+
+    /**
+     * Sends a read-only query to the coordinator group's leader. Not linearizable: a leader cut off from the
+     * others answers from its own state until it steps down (see {@link #readTransaction}).
+     *
+     * @return the answer decoded as {@code type}; failed if the leader did not answer within {@code timeoutMs}
+     */
+    public <T> CompletableFuture<T> query(CoordinatorQuery query, Class<T> type, long timeoutMs) {
+        Message message = Message.valueOf(ByteString.copyFrom(CoordinatorCodec.encode(query)));
+        RaftClient current = client;
+        return current.async()
+                .sendReadOnly(message)
+                .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .thenApply(reply -> {
+                    if (!reply.isSuccess()) {
+                        throw new IllegalStateException("the coordinator refused the query: " + reply.getException());
+                    }
+                    return CoordinatorCodec.decode(
+                            reply.getMessage().getContent().toByteArray(), type);
+                });
     }
 
     // ---- controller loop --------------------------------------------------------------------------

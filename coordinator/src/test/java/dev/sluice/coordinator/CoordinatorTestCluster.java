@@ -59,7 +59,7 @@ final class CoordinatorTestCluster implements AutoCloseable {
                 Integer.toString(nodeId),
                 HOST,
                 raftPort(nodeId),
-                root.resolve("node-" + nodeId),
+                dataDir(nodeId),
                 RaftSettings.parse(RaftTestCluster.fastElections("grpc")),
                 LogConfig.defaults(),
                 Clock.SYSTEM,
@@ -89,6 +89,11 @@ final class CoordinatorTestCluster implements AutoCloseable {
             node.service().close();
             node.raft().close();
         }
+    }
+
+    /** A node's data directory (kept across restarts). */
+    Path dataDir(int nodeId) {
+        return root.resolve("node-" + nodeId);
     }
 
     CoordinatorService service(int nodeId) {

@@ -122,6 +122,13 @@ public final class BatchValidator {
         if (batch.isControlBatch() && origin == Origin.CLIENT) {
             return Result.rejected(Errors.INVALID_RECORD, "clients may not write control batches");
         }
+        if (origin == Origin.CLIENT && batch.hasProducerId() && batch.baseSequence() < 0) {
+            // Only the coordinators write a producer's batches without a sequence (transactional offset
+            // commits); a client's would skip the duplicate and order checks.
+            return Result.rejected(
+                    Errors.INVALID_RECORD,
+                    "a batch of producer " + batch.producerId() + " must carry a sequence number");
+        }
         Integer count = batch.countOrNull();
         if (count == null || count <= 0) {
             return Result.rejected(Errors.INVALID_RECORD, "a record batch must hold at least one record");

@@ -2,6 +2,7 @@ package dev.sluice.partitionstore;
 
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -41,6 +42,19 @@ public interface NodeMetadata extends AutoCloseable {
 
     /** Removes the group's metadata and committed offsets. */
     void deleteGroup(String groupId);
+
+    /**
+     * Stores one producer's pending transactional offsets on a {@code __consumer_offsets} partition (offsets
+     * committed in a transaction that is still open there): an opaque value owned by the group coordinator.
+     * Kept with the partition's state: {@link PartitionMetadataStore#deleteAll()} removes them too.
+     */
+    void putPendingTxnOffsets(TopicPartition offsetsPartition, long producerId, byte[] value);
+
+    /** Removes one producer's pending transactional offsets on the partition. */
+    void deletePendingTxnOffsets(TopicPartition offsetsPartition, long producerId);
+
+    /** Every producer's pending transactional offsets on the partition, by producer id in order. */
+    NavigableMap<Long, byte[]> pendingTxnOffsets(TopicPartition offsetsPartition);
 
     /** Makes every write so far durable. */
     void sync();

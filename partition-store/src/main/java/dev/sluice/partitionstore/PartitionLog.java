@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
@@ -54,6 +56,8 @@ public final class PartitionLog implements AutoCloseable {
     private final RecoveryReport recoveryReport;
     /** Segments sealed since the last flush; flush() syncs them so rolling never waits for the disk. */
     private final List<LogSegment> sealedSinceFlush = new ArrayList<>();
+    /** Damage found in closed segments, and the scrub that finds it. */
+    private final SegmentDamage damage;
 
     private volatile LogConfig config;
     private volatile long logStartOffset;
@@ -68,7 +72,7 @@ public final class PartitionLog implements AutoCloseable {
     private long lastTimeIndexTimestamp = Long.MIN_VALUE;
     private long lastAppliedTerm;
     private long lastAppliedIndex;
-    private boolean closed;
+    private volatile boolean closed;
 
     private PartitionLog(
             TopicPartition topicPartition,
@@ -83,8 +87,10 @@ public final class PartitionLog implements AutoCloseable {
         this.files = files;
         this.metadata = metadata;
         this.clock = clock;
-        this.leaderEpochs = new TreeMap<>(metadata.leaderEpochs());
+        this.leaderEpochs = new ConcurrentSkipListMap<>(metadata.leaderEpochs());
+        this.damage = new SegmentDamage(topicPartition, segments, this::epochForOffset, () -> closed);
         this.recoveryReport = recover();
+        FaultPoints.track(this);
     }
 
     /**
@@ -132,6 +138,7 @@ public final class PartitionLog implements AutoCloseable {
         long rebuilt = 0;
         long expectedNext = -1;
         boolean dropRest = false;
+        boolean checkRest = false;
         for (Map.Entry<Long, Path> entry : found.entrySet()) {
             long base = entry.getKey();
             Path path = entry.getValue();
@@ -144,11 +151,17 @@ public final class PartitionLog implements AutoCloseable {
                 continue;
             }
             boolean last = base == found.lastKey();
-            if (base < recoverFrom) {
-                LogSegment segment = openClosedSegment(base, path);
-                segments.put(base, segment);
-                expectedNext = segment.nextOffset;
-                continue;
+            if (base < recoverFrom && !checkRest) {
+                SegmentMetadata known = metadata.segment(base);
+                if (known != null && known.sizeInBytes() == sizeOf(path)) {
+                    LogSegment segment = openClosedSegment(base, path, known);
+                    segments.put(base, segment);
+                    expectedNext = segment.nextOffset;
+                    continue;
+                }
+                // Cut short, grown or unknown: the durable state no longer describes the file. Check it
+                // whole (CRC, framing, continuity) and every segment after it.
+                checkRest = true;
             }
             ScanOutcome outcome = scanForRecovery(base, path, base == recoverFrom ? state.recoveryPoint() : base);
             scannedBatches += outcome.batches;
@@ -173,6 +186,10 @@ public final class PartitionLog implements AutoCloseable {
             expectedNext = outcome.nextOffset;
         }
         LogSegment active = segments.lastEntry().getValue();
+        if (!active.file.writable()) {
+            // The segments after a closed one were dropped: it is the active segment again.
+            active = reopenWritable(active);
+        }
         metadata.deleteSegment(active.baseOffset);
         logEndOffset = active.nextOffset;
         metadata.deleteOffsetIndexFrom(logEndOffset);
@@ -213,19 +230,23 @@ public final class PartitionLog implements AutoCloseable {
         return found;
     }
 
-    private LogSegment openClosedSegment(long base, Path path) {
-        SegmentMetadata known = metadata.segment(base);
-        long size = sizeOf(path);
-        if (known == null || known.sizeInBytes() != size) {
-            ScanOutcome outcome = scanHeaders(files.mapReadOnly(path), (int) size, base);
-            known = new SegmentMetadata(
-                    base, (int) size, outcome.nextOffset, outcome.maxTimestamp, outcome.offsetOfMaxTimestamp);
-            metadata.putSegment(known);
-        }
+    private LogSegment openClosedSegment(long base, Path path, SegmentMetadata known) {
         LogSegment segment = new LogSegment(base, files.open(path, known.sizeInBytes(), false), known.nextOffset(), 0);
         segment.maxTimestamp = known.maxTimestamp();
         segment.offsetOfMaxTimestamp = known.offsetOfMaxTimestamp();
         return segment;
+    }
+
+    /** The same segment, writable (its file reopened for appends). */
+    private LogSegment reopenWritable(LogSegment closedSegment) {
+        closedSegment.file.close();
+        SegmentFile file = files.open(closedSegment.file.path(), closedSegment.size(), true);
+        LogSegment reopened = new LogSegment(closedSegment.baseOffset, file, closedSegment.nextOffset, clock.nowMs());
+        reopened.maxTimestamp = closedSegment.maxTimestamp;
+        reopened.offsetOfMaxTimestamp = closedSegment.offsetOfMaxTimestamp;
+        reopened.bytesSinceLastIndexEntry = config.indexIntervalBytes();
+        segments.put(closedSegment.baseOffset, reopened);
+        return reopened;
     }
 
     /** Mutable tally of one segment's recovery scan. */
@@ -457,6 +478,7 @@ public final class PartitionLog implements AutoCloseable {
         if (max == null || appendMaxTimestamp > max.timestamp()) {
             maxTimestampAndOffset = new TimestampAndOffset(appendMaxTimestamp, appendOffsetOfMax, leaderEpoch);
         }
+        FaultPoints.hit(FaultPoints.Point.UNSYNCED_SEGMENT_WRITE);
         long logAppendTime = cfg.timestampType() == TimestampType.LOG_APPEND_TIME ? nowMs : RecordBatch.NO_TIMESTAMP;
         return new AppendResult(
                 Errors.NONE,
@@ -595,8 +617,9 @@ public final class PartitionLog implements AutoCloseable {
         while (position < size) {
             SegmentScanner.Step step = SegmentScanner.check(data, position, size, expected);
             if (!step.ok()) {
+                damage.reportIfClosed(segment, step);
                 if (first >= 0) {
-                    break; // serve the valid prefix; the next read reports the problem
+                    break; // serve the valid prefix; the next read answers the error
                 }
                 String problem = segment.file.path() + ": " + step.describe();
                 return new LogReadResult(Errors.KAFKA_STORAGE_ERROR, problem, LogReadResult.EMPTY, start, end);
@@ -619,6 +642,40 @@ public final class PartitionLog implements AutoCloseable {
             return new LogReadResult(Errors.NONE, null, LogReadResult.EMPTY, start, end);
         }
         return new LogReadResult(Errors.NONE, null, segment.file.view(first, last - first), start, end);
+    }
+
+    /**
+     * Where the batch holding {@code offset} starts: its base offset, its segment's base offset and its
+     * position in the segment file; null when no segment holds the offset (below the first segment or at
+     * or past the log end offset).
+     */
+    public OffsetPosition locate(long offset) {
+        Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
+        if (entry == null || offset >= logEndOffset) {
+            return null;
+        }
+        LogSegment segment = entry.getValue();
+        int size = segment.size();
+        if (offset >= segment.nextOffset) {
+            return null;
+        }
+        int position = 0;
+        OffsetPosition floor = metadata.floorOffsetIndex(offset);
+        if (floor != null && floor.segmentBaseOffset() == segment.baseOffset && floor.position() < size) {
+            position = floor.position();
+        }
+        ByteBuffer data = segment.file.view(0, size);
+        while (position + BatchHeader.HEADER_BYTES <= size) {
+            int batchSize = BatchHeader.sizeInBytes(data, position);
+            if (batchSize < BatchHeader.HEADER_BYTES) {
+                return null;
+            }
+            if (BatchHeader.lastOffset(data, position) >= offset) {
+                return new OffsetPosition(BatchHeader.baseOffset(data, position), segment.baseOffset, position);
+            }
+            position += batchSize;
+        }
+        return null;
     }
 
     /**
@@ -834,6 +891,7 @@ public final class PartitionLog implements AutoCloseable {
 
     private void deleteOldestSegment() {
         LogSegment oldest = segments.pollFirstEntry().getValue();
+        damage.forget(oldest.baseOffset);
         long newStart = segments.firstKey();
         logStartOffset = Math.max(logStartOffset, newStart);
         oldest.file.delete();
@@ -864,6 +922,7 @@ public final class PartitionLog implements AutoCloseable {
         for (LogSegment later :
                 new ArrayList<>(segments.tailMap(holder.getKey(), false).values())) {
             segments.remove(later.baseOffset);
+            damage.forget(later.baseOffset);
             later.file.delete();
             metadata.deleteSegment(later.baseOffset);
         }
@@ -872,8 +931,15 @@ public final class PartitionLog implements AutoCloseable {
         ScanOutcome kept = new ScanOutcome();
         kept.nextOffset = segment.baseOffset;
         int position = 0;
-        while (position < segment.size() && BatchHeader.lastOffset(data, position) < offset) {
+        // Stop at the batch holding the cut, and at any batch that does not continue the log (a damaged
+        // header must not steer the walk).
+        while (position + BatchHeader.HEADER_BYTES <= segment.size()
+                && BatchHeader.baseOffset(data, position) == kept.nextOffset
+                && BatchHeader.lastOffset(data, position) < offset) {
             int size = BatchHeader.sizeInBytes(data, position);
+            if (size < BatchHeader.HEADER_BYTES || position + size > segment.size()) {
+                break;
+            }
             observeBatch(kept, data, position, size);
             kept.nextOffset = BatchHeader.lastOffset(data, position) + 1;
             position += size;
@@ -891,6 +957,7 @@ public final class PartitionLog implements AutoCloseable {
             metadata.deleteSegment(segment.baseOffset);
         }
         file.truncate(position);
+        damage.forget(segment.baseOffset); // the active segment now; what it keeps is checked by reads
         LogSegment active = new LogSegment(segment.baseOffset, file, kept.nextOffset, clock.nowMs());
         active.maxTimestamp = kept.maxTimestamp;
         active.offsetOfMaxTimestamp = kept.offsetOfMaxTimestamp;
@@ -912,6 +979,7 @@ public final class PartitionLog implements AutoCloseable {
             metadata.deleteSegment(segment.baseOffset);
         }
         segments.clear();
+        damage.forgetAll();
         Path path = directory.resolve(LogSegment.fileName(offset));
         deleteFile(path);
         segments.put(offset, new LogSegment(offset, files.create(path), offset, clock.nowMs()));
@@ -937,6 +1005,144 @@ public final class PartitionLog implements AutoCloseable {
         TimestampOffset lastTime = metadata.lastTimeIndex();
         lastTimeIndexTimestamp = lastTime == null ? Long.MIN_VALUE : lastTime.timestamp();
         refreshMaxTimestamp();
+    }
+
+    // ---- damage: scrub, reports, repair ----------------------------------------------------------------
+
+    /**
+     * Tells {@code listener} of damage found in a closed segment (by {@link #scrub} or by a read), once per
+     * damaged segment until it is replaced. Runs on the thread that found it; keep it short.
+     */
+    public void onCorruption(Consumer<SegmentCorruption> listener) {
+        damage.onCorruption(listener);
+    }
+
+    /** The damaged closed segments found and not yet replaced, by base offset. */
+    public List<SegmentCorruption> corruptions() {
+        return damage.corruptions();
+    }
+
+    /**
+     * Checks up to about {@code maxBytes} more of the closed segments, continuing where the previous call
+     * stopped; see {@link SegmentDamage#scrub}. One pass after the log opens; {@link #restartScrub()} starts
+     * another. Damage is reported to the {@link #onCorruption} listeners.
+     *
+     * <p>Threading: one caller at a time (a background thread); it never writes the log.
+     */
+    public ScrubProgress scrub(long maxBytes) {
+        return damage.scrub(maxBytes);
+    }
+
+    /** Starts the scrub over from the first segment. */
+    public void restartScrub() {
+        damage.restartScrub();
+    }
+
+    /**
+     * Replaces a closed segment with a copy of the same segment from another replica (closed segments are
+     * byte-identical on every replica that applied the same log): checks the copy — every batch, offsets
+     * from the segment's base offset to its next offset, exactly its size, leader epochs — then moves it
+     * over the file (atomically; readers holding views of the old file keep them) and forgets the damage.
+     * The index entries stay valid because the bytes are the ones they were built from.
+     *
+     * @throws KafkaStorageException when the copy is not that segment; the log is then unchanged
+     */
+    public void replaceClosedSegment(long baseOffset, Path copy) {
+        ensureOpen();
+        LogSegment old = segments.get(baseOffset);
+        if (old == null || old == segments.lastEntry().getValue()) {
+            throw new IllegalStateException(
+                    topicPartition + ": no closed segment at offset " + baseOffset + " to replace");
+        }
+        String wrong = damage.checkCopy(old, files.mapReadOnly(copy));
+        if (wrong != null) {
+            throw new KafkaStorageException(topicPartition + ": the copy " + copy + " of " + old.file.path()
+                    + " is not that segment: " + wrong);
+        }
+        files.replace(copy, old.file.path());
+        LogSegment fresh = new LogSegment(
+                baseOffset, files.open(old.file.path(), old.size(), false), old.nextOffset, old.createdMs);
+        fresh.maxTimestamp = old.maxTimestamp;
+        fresh.offsetOfMaxTimestamp = old.offsetOfMaxTimestamp;
+        segments.put(baseOffset, fresh);
+        old.file.close();
+        damage.forget(baseOffset);
+    }
+
+    /**
+     * Appends record batches copied from another replica's segment as they are — offsets, leader epochs and
+     * timestamps already assigned — to restore data this log lost (a cut or torn file), so that its files
+     * end up byte-identical to the replica's. The batches must continue the log at its end offset; {@code
+     * segmentBaseOffset} is the base offset of the replica's segment they come from: when it is the log end
+     * offset and the active segment is not empty, the active segment is rolled first, so the segment files
+     * split where the replica's do. Indexes and the leader-epoch history are extended as an append would.
+     *
+     * @throws KafkaStorageException when a batch is damaged or does not continue the log; nothing is
+     *     appended then
+     */
+    public void appendReplicated(long segmentBaseOffset, ByteBuffer batches) {
+        ensureOpen();
+        ByteBuffer data = batches.slice();
+        int limit = data.remaining();
+        int position = 0;
+        long expected = logEndOffset;
+        while (position < limit) {
+            SegmentScanner.Step step = SegmentScanner.check(data, position, limit, expected);
+            if (!step.ok()) {
+                throw new KafkaStorageException(topicPartition + ": cannot restore batches at offset " + expected
+                        + " from a replica: " + step.describe());
+            }
+            expected = step.lastOffset() + 1;
+            position = step.end();
+        }
+        if (limit == 0) {
+            return;
+        }
+        LogSegment active = segments.lastEntry().getValue();
+        if (segmentBaseOffset != active.baseOffset && segmentBaseOffset == logEndOffset && !active.isEmpty()) {
+            active = rollActive();
+        }
+        LogConfig cfg = config;
+        long runningMax = indexMaxTimestamp;
+        int at = active.size();
+        for (position = 0; position < limit; ) {
+            int size = BatchHeader.sizeInBytes(data, position);
+            long base = BatchHeader.baseOffset(data, position);
+            int epoch = BatchHeader.partitionLeaderEpoch(data, position);
+            if (epoch >= 0 && (leaderEpochs.isEmpty() || leaderEpochs.lastKey() < epoch)) {
+                leaderEpochs.put(epoch, base);
+                metadata.putLeaderEpoch(epoch, base);
+            }
+            indexBatch(active, base, at, runningMax, cfg);
+            long batchMax = BatchHeader.maxTimestamp(data, position);
+            runningMax = Math.max(runningMax, batchMax);
+            if (batchMax > active.maxTimestamp) {
+                active.observeTimestamp(batchMax, offsetOfTimestamp(data, position, size, batchMax));
+            }
+            active.bytesSinceLastIndexEntry += size;
+            at += size;
+            position += size;
+        }
+        active.file.append(data);
+        active.nextOffset = expected;
+        logEndOffset = expected;
+        indexMaxTimestamp = runningMax;
+        refreshMaxTimestamp();
+        FaultPoints.hit(FaultPoints.Point.UNSYNCED_SEGMENT_WRITE);
+    }
+
+    /**
+     * Hands every segment file holding bytes not yet fsynced (and the active one) to {@code action}, with
+     * {@code [synced length, length]}; for the {@link FaultPoints} that simulate a power loss.
+     */
+    void collectSyncedLengths(BiConsumer<Path, long[]> action) {
+        LogSegment active = segments.lastEntry().getValue();
+        for (LogSegment segment : segments.values()) {
+            int synced = segment.file.syncedSize();
+            if (segment == active || synced < segment.size()) {
+                action.accept(segment.file.path(), new long[] {synced, segment.size()});
+            }
+        }
     }
 
     // ---- durability and lifecycle -----------------------------------------------------------------------
@@ -980,6 +1186,7 @@ public final class PartitionLog implements AutoCloseable {
         segments.lastEntry().getValue().file.seal();
         flush();
         closed = true;
+        FaultPoints.untrack(this);
         for (LogSegment segment : segments.values()) {
             segment.file.close();
         }

@@ -14,6 +14,9 @@ import java.util.List;
  * @param lastTimestampMs timestamp of the last batch, for expiring idle producers
  * @param coordinatorEpoch the epoch of the transaction coordinator that wrote the producer's last
  *     transaction marker, or {@link #NO_COORDINATOR_EPOCH}; a marker of an older one is refused
+ * @param lastMarkerOffset the offset of the producer's last transaction marker on this partition, or {@link
+ *     #NO_MARKER}: a transactional batch checked with the coordinator before that offset was written comes
+ *     too late for the transaction it was checked for (Kafka's verification guard, KIP-890)
  */
 public record ProducerStateEntry(
         long producerId,
@@ -21,10 +24,14 @@ public record ProducerStateEntry(
         List<BatchMetadata> batches,
         long currentTxnFirstOffset,
         long lastTimestampMs,
-        int coordinatorEpoch) {
+        int coordinatorEpoch,
+        long lastMarkerOffset) {
 
     /** {@link #coordinatorEpoch()} of a producer that no transaction marker has named yet. */
     public static final int NO_COORDINATOR_EPOCH = -1;
+
+    /** {@link #lastMarkerOffset()} of a producer that no transaction marker has named yet. */
+    public static final long NO_MARKER = -1;
 
     /** Kafka keeps the last five batches per producer (max.in.flight.requests.per.connection ≤ 5). */
     public static final int MAX_BATCHES = 5;
@@ -37,6 +44,17 @@ public record ProducerStateEntry(
             long currentTxnFirstOffset,
             long lastTimestampMs) {
         this(producerId, producerEpoch, batches, currentTxnFirstOffset, lastTimestampMs, NO_COORDINATOR_EPOCH);
+    }
+
+    /** A producer whose last marker's offset is not known (or that no marker has named yet). */
+    public ProducerStateEntry(
+            long producerId,
+            short producerEpoch,
+            List<BatchMetadata> batches,
+            long currentTxnFirstOffset,
+            long lastTimestampMs,
+            int coordinatorEpoch) {
+        this(producerId, producerEpoch, batches, currentTxnFirstOffset, lastTimestampMs, coordinatorEpoch, NO_MARKER);
     }
 
     public ProducerStateEntry {

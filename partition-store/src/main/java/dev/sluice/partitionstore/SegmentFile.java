@@ -17,6 +17,12 @@ public interface SegmentFile extends AutoCloseable {
     /** Bytes of data in the file (its write position); the file itself may be preallocated beyond. */
     int size();
 
+    /**
+     * Bytes of data known to be on disk: the data size at the last {@link #flush()}, or when the file was
+     * opened (what a power loss right now would leave of it). Never more than {@link #size()}.
+     */
+    int syncedSize();
+
     /** Whether the file still accepts appends (the active segment); false once sealed. */
     boolean writable();
 
@@ -61,5 +67,11 @@ public interface SegmentFile extends AutoCloseable {
 
         /** A read-only view of a whole existing file, for recovery scans and offline tools. */
         ByteBuffer mapReadOnly(Path path);
+
+        /**
+         * Moves {@code source} over {@code target} atomically and durably (both synced); a reader holding a
+         * view of the old {@code target} keeps it. Both must be on the same file system.
+         */
+        void replace(Path source, Path target);
     }
 }

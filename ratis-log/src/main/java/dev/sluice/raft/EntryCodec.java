@@ -11,7 +11,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  * The bytes a partition group exchanges: the write request a broker submits, the header every Raft log
  * entry carries, and the reply. Integers are big-endian; every layout starts with a kind, which also
  * versions it: {@value #RECORDS} for record batches (the only kind before DeleteRecords existed, so the
- * entries of older logs decode unchanged), {@value #DELETE_RECORDS} for Kafka's {@code DeleteRecords}.
+ * entries of older logs decode unchanged), {@value #DELETE_RECORDS} for Kafka's {@code DeleteRecords},
+ * {@value #VERIFIED_RECORDS} for transactional record batches with their {@link VerificationGuard}.
  *
  * <pre>
  * records request   u8 1 | u8 origin | record batches
@@ -22,15 +23,22 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  * delete request    u8 2 | i64 beforeOffset                    (-1: the high watermark at apply time)
  * delete header     the same bytes as the request; the entry carries no record batches
  * delete reply      u8 2 | i16 error | i64 lowWatermark | u16 n | message (UTF-8, n bytes)
+ * verified request  u8 3 | u8 origin | i64 guardTerm | i64 guardLogEndOffset | record batches
+ * verified header   u8 3 | u8 origin | i64 appendTimeMs | i64 guardTerm | i64 guardLogEndOffset
+ *                   (the reply is a records reply)
  * </pre>
  */
 final class EntryCodec {
     static final byte RECORDS = 1;
     static final byte DELETE_RECORDS = 2;
+    static final byte VERIFIED_RECORDS = 3;
     /** The size of a records entry's header. */
     static final int HEADER_BYTES = 10;
+    /** The size of a verified records entry's header. */
+    static final int VERIFIED_HEADER_BYTES = HEADER_BYTES + 16;
 
     private static final int REQUEST_HEADER_BYTES = 2;
+    private static final int VERIFIED_REQUEST_HEADER_BYTES = REQUEST_HEADER_BYTES + 16;
     private static final int DELETE_BYTES = 9;
 
     private EntryCodec() {}
@@ -44,14 +52,25 @@ final class EntryCodec {
         int sizeInBytes();
     }
 
-    /** A records request: who sent it and the record batches it carries. */
-    record Append(BatchValidator.Origin origin, ByteString records) implements Request {}
+    /**
+     * A records request: who sent it, the record batches it carries, and the guard of their check with the
+     * transaction coordinator (null for batches that were not checked).
+     */
+    record Append(BatchValidator.Origin origin, ByteString records, VerificationGuard guard) implements Request {
+        Append(BatchValidator.Origin origin, ByteString records) {
+            this(origin, records, null);
+        }
+    }
 
-    /** The header of a records entry. */
-    record AppendHeader(BatchValidator.Origin origin, long appendTimeMs) implements Header {
+    /** The header of a records entry; {@code guard} is null for batches that were not checked. */
+    record AppendHeader(BatchValidator.Origin origin, long appendTimeMs, VerificationGuard guard) implements Header {
+        AppendHeader(BatchValidator.Origin origin, long appendTimeMs) {
+            this(origin, appendTimeMs, null);
+        }
+
         @Override
         public int sizeInBytes() {
-            return HEADER_BYTES;
+            return guard == null ? HEADER_BYTES : VERIFIED_HEADER_BYTES;
         }
     }
 
@@ -69,8 +88,20 @@ final class EntryCodec {
     }
 
     static ByteString encodeRequest(BatchValidator.Origin origin, ByteBuffer records) {
-        ByteBuffer header =
-                ByteBuffer.allocate(REQUEST_HEADER_BYTES).put(RECORDS).put((byte) origin.ordinal());
+        return encodeRequest(origin, records, null);
+    }
+
+    static ByteString encodeRequest(BatchValidator.Origin origin, ByteBuffer records, VerificationGuard guard) {
+        ByteBuffer header;
+        if (guard == null) {
+            header = ByteBuffer.allocate(REQUEST_HEADER_BYTES).put(RECORDS).put((byte) origin.ordinal());
+        } else {
+            header = ByteBuffer.allocate(VERIFIED_REQUEST_HEADER_BYTES)
+                    .put(VERIFIED_RECORDS)
+                    .put((byte) origin.ordinal())
+                    .putLong(guard.term())
+                    .putLong(guard.logEndOffset());
+        }
         header.flip();
         return UnsafeByteOperations.unsafeWrap(header).concat(UnsafeByteOperations.unsafeWrap(records.slice()));
     }
@@ -87,6 +118,12 @@ final class EntryCodec {
         if (content.size() == DELETE_BYTES && content.byteAt(0) == DELETE_RECORDS) {
             return decodeDeleteRecords(content);
         }
+        if (content.size() >= VERIFIED_REQUEST_HEADER_BYTES && content.byteAt(0) == VERIFIED_RECORDS) {
+            ByteBuffer buffer =
+                    content.substring(2, VERIFIED_REQUEST_HEADER_BYTES).asReadOnlyByteBuffer();
+            VerificationGuard guard = new VerificationGuard(buffer.getLong(), buffer.getLong());
+            return new Append(origin(content.byteAt(1)), content.substring(VERIFIED_REQUEST_HEADER_BYTES), guard);
+        }
         if (content.size() < REQUEST_HEADER_BYTES || content.byteAt(0) != RECORDS) {
             throw new IllegalArgumentException("not a partition write request (" + content.size() + " bytes)");
         }
@@ -100,10 +137,17 @@ final class EntryCodec {
     }
 
     static ByteString encodeHeader(BatchValidator.Origin origin, long appendTimeMs) {
-        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES)
-                .put(RECORDS)
+        return encodeHeader(origin, appendTimeMs, null);
+    }
+
+    static ByteString encodeHeader(BatchValidator.Origin origin, long appendTimeMs, VerificationGuard guard) {
+        ByteBuffer header = ByteBuffer.allocate(guard == null ? HEADER_BYTES : VERIFIED_HEADER_BYTES)
+                .put(guard == null ? RECORDS : VERIFIED_RECORDS)
                 .put((byte) origin.ordinal())
                 .putLong(appendTimeMs);
+        if (guard != null) {
+            header.putLong(guard.term()).putLong(guard.logEndOffset());
+        }
         header.flip();
         return UnsafeByteOperations.unsafeWrap(header);
     }
@@ -111,6 +155,13 @@ final class EntryCodec {
     static Header decodeHeader(ByteString logData) {
         if (logData.size() >= DELETE_BYTES && logData.byteAt(0) == DELETE_RECORDS) {
             return decodeDeleteRecords(logData);
+        }
+        if (logData.size() >= VERIFIED_HEADER_BYTES && logData.byteAt(0) == VERIFIED_RECORDS) {
+            ByteBuffer buffer = logData.substring(0, VERIFIED_HEADER_BYTES).asReadOnlyByteBuffer();
+            buffer.get();
+            BatchValidator.Origin origin = origin(buffer.get());
+            long appendTimeMs = buffer.getLong();
+            return new AppendHeader(origin, appendTimeMs, new VerificationGuard(buffer.getLong(), buffer.getLong()));
         }
         if (logData.size() < HEADER_BYTES || logData.byteAt(0) != RECORDS) {
             throw new IllegalStateException("unreadable partition log entry header (" + logData.size() + " bytes)");

@@ -7,13 +7,18 @@ import dev.sluice.partitionstore.PartitionLog;
 import dev.sluice.partitionstore.PartitionMetadataStore;
 import dev.sluice.partitionstore.ProducerStateEntry;
 import dev.sluice.partitionstore.RaftEntryRange;
+import dev.sluice.partitionstore.SegmentCorruption;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
@@ -28,9 +33,13 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.raftlog.RaftLogBase;
+import org.apache.ratis.server.raftlog.RaftLogIOException;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
@@ -40,7 +49,9 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.AutoCloseableLock;
 import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.ProtoUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,7 +98,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: Ratis calls write and truncate under the group's Raft log lock, apply on the group's
  * updater thread, flush on its log worker. Every change to the partition's log happens under {@link
- * #lock}; readers (Fetch, {@link #read}) need no lock.
+ * #lock}; readers (Fetch, {@link #read}) need no lock. Lock order: the Raft log's lock, then {@link #lock},
+ * never the other way round — Ratis holds the Raft log's (write) lock when it calls write and truncate, so a
+ * thread that reads the Raft log while holding {@link #lock} deadlocks against an append (see {@link
+ * #raftLogReadLock}).
  */
 public final class PartitionStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
@@ -110,8 +124,26 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
         /** Fetches the leader's snapshot into this replica's log; see {@link SnapshotInstaller}. */
         CompletableFuture<TermIndex> installSnapshot(
-                PartitionStateMachine stateMachine, RaftPeerId leader, TermIndex leaderFirst);
+                PartitionStateMachine stateMachine, RaftPeer leader, TermIndex leaderFirst);
+
+        /**
+         * Ratis shut this replica's division down from an election: the group's leader said it is not a member
+         * (or its own configuration lacks it). The division is closed for good; see {@link ClosedDivisions}.
+         */
+        void shutDownAsNonMember(PartitionStateMachine stateMachine);
+
+        /**
+         * The partition's segments lost data this replica's Raft state says it has: restore it from another
+         * replica ({@link #restoreLostData}), in the background, until it is back.
+         */
+        void repairLostData(PartitionStateMachine stateMachine);
+
+        /** A closed segment is damaged: report it and replace it from another replica, in the background. */
+        void segmentDamaged(PartitionStateMachine stateMachine, SegmentCorruption corruption);
     }
+
+    /** Stands for an entry {@link #restoreLostEntries} finds restored already. */
+    private static final LogEntryProto RESTORED_ALREADY = LogEntryProto.getDefaultInstance();
 
     /** What {@link #read} sends for an entry that wrote nothing; no record batch is one byte long. */
     private static final ByteString WROTE_NOTHING = ByteString.copyFrom(new byte[] {0});
@@ -149,6 +181,31 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private long lastFlushedIndex = -1;
     private ByteBuffer scratch = ByteBuffer.allocate(64 * 1024);
 
+    /**
+     * What this replica's segments lost although its Raft state says it has it (a cut or torn segment
+     * file): until it is restored ({@link #restoreLostData}) Ratis's writes and truncations wait in {@link
+     * #deferred} and applies wait for {@link #restored}, so that no offset is given twice and no entry is
+     * applied over a hole. Null when nothing is missing.
+     *
+     * @param restoreTo committed offsets up to here (the end of the snapshot) must be copied from a replica
+     *     as bytes, or -1: Ratis does not replay the entries below its snapshot
+     * @param entriesFrom the Raft entries from this index on lost their data, or -1: their batches are
+     *     fetched again from a replica whose Raft log holds the same entries
+     * @param discarded the offsets those entries had, by Raft index: for an entry every other replica has
+     *     purged from its Raft log (so it is committed), the committed bytes at those offsets are copied
+     */
+    private record LostData(long restoreTo, long entriesFrom, Map<Long, RaftEntryRange> discarded) {}
+
+    private volatile LostData lost;
+    private final Condition restored = lock.newCondition();
+    private final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
+    /** The log whose damage reports reach the host (each opened log is hooked once). */
+    private PartitionLog hooked;
+    /** Set once, by {@link #close}, under the lock. */
+    private volatile boolean closed;
+    /** Set once, by {@link #abandon}, under the lock: the node is removing this replica. */
+    private volatile boolean abandoned;
+
     PartitionStateMachine(TopicPartition tp, Host host) {
         this.tp = tp;
         this.host = host;
@@ -168,6 +225,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 lock.unlock();
             }
         });
+        RaftLogFiles.dropOpenSegmentBelowSnapshot(raftStorage.getStorageDir().getCurrentDir(), snapshotIndex());
     }
 
     /** Opens (recovering) the partition's log and restores the state of the last snapshot. */
@@ -192,20 +250,96 @@ public final class PartitionStateMachine extends BaseStateMachine {
             opened.truncateTo(appliedEnd);
             metadata.deleteRaftEntriesFrom(snapshotIndex + 1);
         }
-        if (opened.logEndOffset() < appliedEnd) {
-            throw new IllegalStateException(tp + ": the log ends at " + opened.logEndOffset()
-                    + " but the snapshot at Raft index " + snapshotIndex + " covers offsets up to " + appliedEnd
-                    + "; the partition's files are damaged — remove the replica and let it catch up");
-        }
+        boolean belowSnapshotLost = opened.logEndOffset() < appliedEnd;
         log = opened;
+        if (hooked != opened) {
+            hooked = opened;
+            opened.onCorruption(corruption -> host.segmentDamaged(this, corruption));
+        }
+        if (!belowSnapshotLost) {
+            // Everything after the snapshot is read again (producer state, entries Ratis replays); recovery
+            // checked only what lies after the recovery point. Damage there cuts the log: the entries whose
+            // data it held are fetched again from other replicas, like data lost from the tail.
+            long damaged = firstDamagedOffset(opened, appliedEnd, opened.logEndOffset());
+            if (damaged >= 0) {
+                LOG.warn(
+                        "{}: damaged data at offset {}, after the snapshot (offsets up to {}): cutting the log there"
+                                + " and fetching what follows from other replicas",
+                        tp,
+                        damaged,
+                        appliedEnd);
+                opened.truncateTo(damaged);
+            }
+        }
         RaftEntryRange last = metadata.floorRaftEntry(Long.MAX_VALUE);
         lastRecordedIndex = last == null ? -1 : last.raftIndex();
+        Map<Long, RaftEntryRange> discarded = new java.util.TreeMap<>();
+        long entriesLostFrom = singleWrite
+                ? discardLostEntries(snapshotIndex, belowSnapshotLost ? appliedEnd : opened.logEndOffset(), discarded)
+                : -1;
         if (singleWrite && lastRecordedIndex > snapshotIndex) {
             orphanCheckFrom = snapshotIndex + 1;
             orphanCheckTo = lastRecordedIndex;
         }
         highWatermark = appliedEnd;
-        written = replayProducers(applied, appliedEnd, opened.logEndOffset());
+        lost = null;
+        if (belowSnapshotLost || entriesLostFrom >= 0) {
+            lost = new LostData(belowSnapshotLost ? appliedEnd : -1, entriesLostFrom, Map.copyOf(discarded));
+            LOG.warn(
+                    "{}: the partition's segments lost data this replica had applied or written: the log ends at"
+                            + " offset {}{}{}; copying it from another replica before taking more entries",
+                    tp,
+                    opened.logEndOffset(),
+                    belowSnapshotLost
+                            ? ", the snapshot at Raft index " + snapshotIndex + " covers offsets up to " + appliedEnd
+                            : "",
+                    entriesLostFrom >= 0 ? ", the data of Raft entries from " + entriesLostFrom + " is gone" : "");
+            host.repairLostData(this);
+        }
+        written = belowSnapshotLost ? applied.copy() : replayProducers(applied, appliedEnd, opened.logEndOffset());
+    }
+
+    /** The first offset in {@code [from, to)} whose batch cannot be read back intact, or -1. */
+    private static long firstDamagedOffset(PartitionLog opened, long from, long to) {
+        long next = from;
+        while (next < to) {
+            LogReadResult read = opened.readRetained(next, 1 << 20, to);
+            if (read.error() != Errors.NONE || read.sizeInBytes() == 0) {
+                return next;
+            }
+            for (RecordBatch batch : read.memoryRecords().batches()) {
+                next = batch.nextOffset();
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Forgets the recorded entries after the snapshot whose offsets reach past {@code end} (their batches
+     * are not in the segment any more) and cuts the log where the first of them starts; returns that
+     * entry's index, or -1 when every recorded entry's data is there.
+     */
+    private long discardLostEntries(long snapshotIndex, long end, Map<Long, RaftEntryRange> discarded) {
+        PartitionMetadataStore metadata = log.metadata();
+        for (RaftEntryRange range = metadata.ceilingRaftEntry(snapshotIndex + 1);
+                range != null;
+                range = metadata.ceilingRaftEntry(range.raftIndex() + 1)) {
+            if (range.nextOffset() > end) {
+                for (RaftEntryRange later = range;
+                        later != null;
+                        later = metadata.ceilingRaftEntry(later.raftIndex() + 1)) {
+                    discarded.put(later.raftIndex(), later);
+                }
+                if (log.logEndOffset() > range.firstOffset()) {
+                    log.truncateTo(range.firstOffset());
+                }
+                metadata.deleteRaftEntriesFrom(range.raftIndex());
+                RaftEntryRange before = metadata.floorRaftEntry(range.raftIndex());
+                lastRecordedIndex = before == null ? -1 : before.raftIndex();
+                return range.raftIndex();
+            }
+        }
+        return -1;
     }
 
     /** Ratis pauses the state machine before it adopts an installed snapshot. */
@@ -239,10 +373,19 @@ public final class PartitionStateMachine extends BaseStateMachine {
         }
     }
 
+    /**
+     * Closes the partition's log, once: Ratis closes the state machine with its division, and a node that
+     * re-creates a division Ratis closed makes sure of it first (see {@link RaftNode}); by then another
+     * state machine may have the partition's log open, which a second close must not touch.
+     */
     @Override
     public void close() throws IOException {
         lock.lock();
         try {
+            if (closed) {
+                return;
+            }
+            closed = true;
             if (log != null) {
                 host.closeLog(tp);
             }
@@ -250,6 +393,35 @@ public final class PartitionStateMachine extends BaseStateMachine {
             lock.unlock();
         }
         super.close();
+    }
+
+    /**
+     * The node is removing this replica. An apply that waits for lost data to be restored gives up (fails), and
+     * so do later ones: Ratis removes a division only once its state machine updater has stopped, which waits
+     * for the apply in progress — and the lost data of a replica the cluster moved away may never come back
+     * here (its group's other replicas no longer answer this one). That wait held up the node's removal of the
+     * replica, and with it every later change of the node's replicas (the chaos run with seed 4001).
+     */
+    void abandon() {
+        lock.lock();
+        try {
+            abandoned = true;
+            restored.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void requireKept() {
+        if (abandoned) {
+            throw new IllegalStateException(
+                    tp + ": this replica is being removed; its lost data is not restored here any more");
+        }
+    }
+
+    /** Whether this state machine was closed (its division is gone; a new one may serve the partition). */
+    boolean isClosed() {
+        return closed;
     }
 
     // ---- the write path ------------------------------------------------------------------------------------
@@ -277,7 +449,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
         if (parsed.records().isEmpty()) {
             return failed(request, new IllegalArgumentException("the write carries no record batch"));
         }
-        ByteString header = EntryCodec.encodeHeader(parsed.origin(), host.nowMs());
+        ByteString header = EntryCodec.encodeHeader(parsed.origin(), host.nowMs(), parsed.guard());
         if (singleWrite) {
             builder.setLogData(header).setStateMachineData(parsed.records());
         } else {
@@ -297,6 +469,39 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     @Override
     public CompletableFuture<?> write(LogEntryProto entry, TransactionContext context) {
+        lock.lock();
+        try {
+            if (lost != null) {
+                // An entry an installed snapshot covered meanwhile has nothing left to write.
+                return defer(() -> entry.getIndex() <= snapshotIndex()
+                        ? CompletableFuture.completedFuture(null)
+                        : writeNow(entry));
+            }
+            return writeNow(entry);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Queues a write or truncation Ratis asked for while lost data is restored; it runs, in order, after. */
+    private CompletableFuture<Void> defer(java.util.function.Supplier<CompletableFuture<?>> operation) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        deferred.add(() -> operation.get().whenComplete((r, e) -> {
+            if (e != null) {
+                done.completeExceptionally(e);
+            } else {
+                done.complete(null);
+            }
+        }));
+        return done;
+    }
+
+    private long snapshotIndex() {
+        SnapshotInfo snapshot = latestSnapshot;
+        return snapshot == null ? -1 : snapshot.getIndex();
+    }
+
+    private CompletableFuture<?> writeNow(LogEntryProto entry) {
         var smEntry = entry.getStateMachineLogEntry();
         lock.lock();
         try {
@@ -331,7 +536,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             return AppendOutcome.error(Errors.UNKNOWN_SERVER_ERROR, "entry " + index + " wrote nothing");
         }
         ByteBuffer buffer = copy(records);
-        AppendOutcome verdict = checkProducers(buffer);
+        AppendOutcome verdict = checkProducers(buffer, append.guard(), term);
         if (verdict != null) {
             record(new RaftEntryRange(index, end, end));
             return verdict;
@@ -361,8 +566,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
         lastRecordedIndex = range.raftIndex();
     }
 
-    /** Null when every batch may be appended, else the answer for the whole entry. */
-    private AppendOutcome checkProducers(ByteBuffer buffer) {
+    /**
+     * Null when every batch may be appended, else the answer for the whole entry. A transactional batch that
+     * came with a {@link VerificationGuard} must also still be covered by its check with the coordinator.
+     */
+    private AppendOutcome checkProducers(ByteBuffer buffer, VerificationGuard guard, long term) {
         ProducerStates state = written;
         ProducerStates scratchState = null;
         try {
@@ -372,6 +580,23 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 ProducerStates.Verdict verdict = (scratchState == null ? state : scratchState).check(info);
                 if (verdict instanceof ProducerStates.Verdict.Reject reject) {
                     return AppendOutcome.error(reject.error(), reject.message());
+                }
+                if (guard != null
+                        && info.transactional()
+                        && !info.control()
+                        && verdict instanceof ProducerStates.Verdict.Append) {
+                    if (term != guard.term()) {
+                        return AppendOutcome.error(
+                                Errors.NOT_LEADER_OR_FOLLOWER,
+                                tp + ": leadership changed between the transaction check of producer "
+                                        + info.producerId() + " (term " + guard.term() + ") and its append (term "
+                                        + term + ")");
+                    }
+                    ProducerStates.Verdict late =
+                            (scratchState == null ? state : scratchState).checkVerified(info, guard.logEndOffset());
+                    if (late instanceof ProducerStates.Verdict.Reject reject) {
+                        return AppendOutcome.error(reject.error(), reject.message());
+                    }
                 }
                 if (verdict instanceof ProducerStates.Verdict.Duplicate duplicate) {
                     return new AppendOutcome(
@@ -452,14 +677,19 @@ public final class PartitionStateMachine extends BaseStateMachine {
         long to = Math.min(orphanCheckTo, upTo);
         orphanCheckTo = -1;
         PartitionMetadataStore metadata = log.metadata();
-        org.apache.ratis.server.raftlog.RaftLog raftLog;
+        RaftLog raftLog;
         try {
-            raftLog = getServer().join().getDivision(getGroupId()).getRaftLog();
+            raftLog = raftLog();
         } catch (IOException e) {
             throw new IllegalStateException(
                     tp + ": cannot reach the Raft log to check entries written before" + " the restart: "
                             + e.getMessage(),
                     e);
+        }
+        if (raftLog instanceof RaftLogBase base && !base.hasReadLock()) {
+            throw new IllegalStateException(tp + ": checking entries written before the restart needs the Raft"
+                    + " log's lock taken before the state machine's (lock order), but this thread holds only the"
+                    + " state machine's");
         }
         for (RaftEntryRange range = metadata.ceilingRaftEntry(orphanCheckFrom);
                 range != null && range.raftIndex() <= to;
@@ -467,7 +697,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             LogEntryProto entry;
             try {
                 entry = raftLog.get(range.raftIndex());
-            } catch (org.apache.ratis.server.raftlog.RaftLogIOException e) {
+            } catch (RaftLogIOException e) {
                 entry = null;
             }
             if (entry == null || !entry.hasStateMachineLogEntry()) {
@@ -504,6 +734,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
     public CompletableFuture<Void> truncate(long index) {
         lock.lock();
         try {
+            if (lost != null) {
+                return defer(() -> truncate(index));
+            }
             discardFrom(index);
             return CompletableFuture.completedFuture(null);
         } catch (RuntimeException e) {
@@ -568,12 +801,28 @@ public final class PartitionStateMachine extends BaseStateMachine {
         long index = entry.getIndex();
         AppendOutcome outcome;
         ByteString reply = null;
+        try {
+            discardOrphansBeforeApply();
+        } catch (IOException | RuntimeException e) {
+            if (abandoned) {
+                LOG.debug("{}: not applying Raft entry {}: the replica is being removed", tp, index);
+            } else {
+                LOG.error("{}: cannot apply Raft entry {}", tp, index, e);
+            }
+            return CompletableFuture.failedFuture(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(e);
+        }
         lock.lock();
         try {
+            while (lost != null) {
+                requireKept();
+                restored.await(); // never apply over data that is still being restored
+            }
             ByteString logData = entry.getStateMachineLogEntry().getLogData();
             EntryCodec.Header header = EntryCodec.decodeHeader(logData);
             outcome = outcomes.remove(index);
-            discardOrphans(Long.MAX_VALUE);
             if (!singleWrite) {
                 outcome = writeEntry(index, entry.getTerm(), header, logData.substring(header.sizeInBytes()));
             }
@@ -609,7 +858,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
                                 log.logStartOffset());
             }
         } catch (RuntimeException e) {
-            LOG.error("{}: cannot apply Raft entry {}", tp, index, e);
+            if (abandoned) {
+                LOG.debug("{}: not applying Raft entry {}: the replica is being removed", tp, index);
+            } else {
+                LOG.error("{}: cannot apply Raft entry {}", tp, index, e);
+            }
+            return CompletableFuture.failedFuture(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return CompletableFuture.failedFuture(e);
         } finally {
             lock.unlock();
@@ -617,6 +873,65 @@ public final class PartitionStateMachine extends BaseStateMachine {
         highWatermarkListeners.forEach(Runnable::run);
         return CompletableFuture.completedFuture(
                 Message.valueOf(reply != null ? reply : EntryCodec.encodeReply(outcome)));
+    }
+
+    /**
+     * Runs the check of entries written before the restart ({@link #discardOrphans}) once lost data is back, if
+     * it is still due, before the first apply: it reads the Raft log, so it takes the Raft log's lock first.
+     */
+    private void discardOrphansBeforeApply() throws IOException, InterruptedException {
+        if (orphanCheckTo < 0) {
+            return;
+        }
+        lock.lock();
+        try {
+            while (lost != null) {
+                requireKept();
+                restored.await(); // the check runs over restored data
+            }
+        } finally {
+            lock.unlock();
+        }
+        inLockOrder(raftLog(), () -> {
+            discardOrphans(Long.MAX_VALUE);
+            return null;
+        });
+    }
+
+    private RaftLog raftLog() throws IOException {
+        return getServer().join().getDivision(getGroupId()).getRaftLog();
+    }
+
+    /**
+     * The group's Raft log lock for reading, which a thread that also needs {@link #lock} (to read the Raft log
+     * under it) must take first: Ratis appends and truncates holding the Raft log's write lock and calls {@link
+     * #write} or {@link #truncate} under it, which take {@link #lock}. The other order deadlocked a replica
+     * restoring lost entries against an append of its group, for good (its log worker then waited for the
+     * deferred write forever, and the group's appends never completed).
+     */
+    private static AutoCloseableLock raftLogReadLock(RaftLog raftLog) {
+        return raftLog instanceof RaftLogBase base ? base.readLock() : AutoCloseableLock.acquire(new ReentrantLock());
+    }
+
+    /** Runs {@code body} holding the Raft log's read lock and then {@link #lock}, the lock order. */
+    private <T> T inLockOrder(RaftLog raftLog, LockedCall<T> body) throws IOException {
+        AutoCloseableLock raftLogLock = raftLogReadLock(raftLog);
+        try {
+            lock.lock();
+            try {
+                return body.call();
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            raftLogLock.close();
+        }
+    }
+
+    /** A step run under both locks. */
+    @FunctionalInterface
+    private interface LockedCall<T> {
+        T call() throws IOException;
     }
 
     /**
@@ -736,6 +1051,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
     int enforceRetention() {
         lock.lock();
         try {
+            if (lost != null) {
+                return 0; // the high watermark may lie past the log end until the data is back
+            }
             PartitionLog current = log;
             long startIndex = raftLogStartIndex();
             RaftEntryRange oldestNeeded = current.metadata().ceilingRaftEntry(Math.max(0, startIndex));
@@ -793,13 +1111,32 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     // ---- snapshot install ---------------------------------------------------------------------------------
 
+    /**
+     * Ratis asks for an install when the leader's Raft log no longer holds the entries this replica needs —
+     * and also once for every replica a membership change adds, whether or not the leader has a snapshot
+     * (Ratis 3.3.0's appenders notify a bootstrapping follower unconditionally). When the leader's log
+     * starts at or before the entry after this replica's snapshot (a new replica of a group whose leader
+     * never purged its log), there is nothing to copy: the answer null means "no snapshot", and the leader
+     * sends its log from the start. Asking that leader for its snapshot would fail on every attempt (it has
+     * none) and keep the new replica out of the group. Otherwise the replica copies the leader's snapshot.
+     */
     @Override
     public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
             RoleInfoProto roleInfoProto, TermIndex firstTermIndexInLog) {
-        RaftPeerId leader = roleInfoProto.hasFollowerInfo()
+        long snapshotIndex = snapshotIndex();
+        if (firstTermIndexInLog != null && firstTermIndexInLog.getIndex() <= snapshotIndex + 1) {
+            LOG.info(
+                    "{}: the leader's Raft log starts at index {}, which this replica (snapshot at index {}) can"
+                            + " continue from: nothing to install, the leader sends its log",
+                    tp,
+                    firstTermIndexInLog.getIndex(),
+                    snapshotIndex);
+            return CompletableFuture.completedFuture(null);
+        }
+        RaftPeer leader = roleInfoProto.hasFollowerInfo()
                         && roleInfoProto.getFollowerInfo().hasLeaderInfo()
-                ? RaftPeerId.valueOf(
-                        roleInfoProto.getFollowerInfo().getLeaderInfo().getId().getId())
+                ? ProtoUtils.toRaftPeer(
+                        roleInfoProto.getFollowerInfo().getLeaderInfo().getId())
                 : null;
         return host.installSnapshot(this, leader, firstTermIndexInLog);
     }
@@ -808,21 +1145,254 @@ public final class PartitionStateMachine extends BaseStateMachine {
      * Replaces this replica's log with the one {@code install} builds from the leader's files, under the
      * lock, and adopts the snapshot it carries.
      */
-    void replaceLog(Runnable install) {
+    void replaceLog(Runnable install) throws IOException {
+        inLockOrder(
+                raftLog(),
+                () -> { // the deferred writes may read the Raft log
+                    if (closed) {
+                        // The division went away during the copy; the partition's files may belong to its successor.
+                        throw new IllegalStateException(tp + ": this replica's division was closed during the install");
+                    }
+                    if (log != null) {
+                        host.closeLog(tp);
+                    }
+                    install.run();
+                    outcomes.clear();
+                    openLog();
+                    lastWrittenIndex = latestSnapshot == null ? -1 : latestSnapshot.getIndex();
+                    lastFlushedIndex = lastWrittenIndex;
+                    if (lost == null) {
+                        releaseDeferred();
+                    }
+                    return null;
+                });
+        highWatermarkListeners.forEach(Runnable::run);
+    }
+
+    // ---- lost data and damaged segments ----------------------------------------------------------------
+
+    /**
+     * Restores what {@link #openLog} found missing, from other replicas through {@code repair}: first the
+     * committed bytes below the snapshot's end, then the batches of every Raft entry whose data was lost, as
+     * long as this replica's Raft log holds it (an entry the leader replaces goes when Ratis truncates it).
+     * Then releases the writes and applies that waited. Returns true when nothing is missing any more; false
+     * when no replica could provide a piece now (call again later). Runs on a repair thread.
+     */
+    boolean restoreLostData(ReplicaRepair repair) throws IOException {
+        LostData pending = lost;
+        if (pending == null) {
+            return true;
+        }
+        while (pending.restoreTo() >= 0 && log.logEndOffset() < pending.restoreTo()) {
+            long from = log.logEndOffset();
+            if (!repair.restoreRange(this, from, pending.restoreTo()) && log.logEndOffset() == from) {
+                return false;
+            }
+        }
         lock.lock();
         try {
-            if (log != null) {
-                host.closeLog(tp);
+            if (lost != pending) {
+                return lost == null;
             }
-            install.run();
-            outcomes.clear();
-            openLog();
-            lastWrittenIndex = latestSnapshot == null ? -1 : latestSnapshot.getIndex();
-            lastFlushedIndex = lastWrittenIndex;
+            if (pending.restoreTo() >= 0) {
+                written = replayProducers(applied, pending.restoreTo(), log.logEndOffset());
+                log.flush();
+                lost = new LostData(-1, pending.entriesFrom(), pending.discarded());
+                pending = lost;
+            }
         } finally {
             lock.unlock();
         }
-        highWatermarkListeners.forEach(Runnable::run);
+        if (pending.entriesFrom() >= 0 && !restoreLostEntries(repair, pending)) {
+            return false;
+        }
+        LostData restoring = pending;
+        return inLockOrder(
+                raftLog(),
+                () -> { // the deferred writes may read the Raft log
+                    if (lost == restoring) {
+                        log.flush();
+                        lastFlushedIndex = Math.max(lastFlushedIndex, lastWrittenIndex);
+                        lost = null;
+                        releaseDeferred();
+                        LOG.warn(
+                                "{}: restored the lost data from other replicas; the log ends at offset {}",
+                                tp,
+                                log.logEndOffset());
+                    }
+                    return lost == null;
+                });
+    }
+
+    /** Fetches the batches of the entries from {@code from} on that this replica's Raft log holds. */
+    private boolean restoreLostEntries(ReplicaRepair repair, LostData pending) throws IOException {
+        RaftLog raftLog = raftLog();
+        for (long index = pending.entriesFrom(); ; index++) {
+            long at = index;
+            LogEntryProto entry;
+            try {
+                entry = inLockOrder(raftLog, () -> at <= lastRecordedIndex ? RESTORED_ALREADY : raftLog.get(at));
+            } catch (RaftLogIOException e) {
+                throw new IOException(tp + ": cannot read Raft entry " + index + " to restore its data", e);
+            }
+            if (entry == RESTORED_ALREADY) {
+                continue;
+            }
+            if (entry == null) {
+                return true; // past the end of the Raft log (or truncated by the leader)
+            }
+            if (!entry.hasStateMachineLogEntry()) {
+                continue;
+            }
+            ReplicaRepair.EntryFetch fetched = repair.fetchEntry(this, index, entry.getTerm());
+            ByteString data = fetched.data();
+            if (data == null && fetched.purged() && pending.discarded().containsKey(index)) {
+                if (!restoreCommittedEntry(repair, pending.discarded().get(index))) {
+                    return false;
+                }
+                continue;
+            }
+            if (data == null) {
+                LOG.info("{}: no replica has the data of Raft entry {} (term {}) yet", tp, index, entry.getTerm());
+                return false;
+            }
+            boolean written;
+            try {
+                written = inLockOrder(
+                        raftLog,
+                        () -> { // and no truncation in between
+                            LogEntryProto now = raftLog.get(at);
+                            if (now == null || now.getTerm() != entry.getTerm() || at <= lastRecordedIndex) {
+                                return false;
+                            }
+                            var smEntry = entry.getStateMachineLogEntry();
+                            writeEntry(at, entry.getTerm(), EntryCodec.decodeHeader(smEntry.getLogData()), data);
+                            return true;
+                        });
+            } catch (RaftLogIOException e) {
+                throw new IOException(tp + ": cannot read Raft entry " + index + " to restore its data", e);
+            }
+            if (!written) {
+                index--; // the Raft log changed meanwhile: look again
+            }
+        }
+    }
+
+    /**
+     * Restores an entry every other replica has purged from its Raft log — it is committed, below their
+     * snapshots — as the committed bytes at the offsets the entry had here, and records it again.
+     */
+    private boolean restoreCommittedEntry(ReplicaRepair repair, RaftEntryRange range) throws IOException {
+        if (log.logEndOffset() != range.firstOffset()) {
+            return false;
+        }
+        if (!range.isEmpty() && !repair.restoreRange(this, range.firstOffset(), range.nextOffset())) {
+            return false;
+        }
+        lock.lock();
+        try {
+            if (log.logEndOffset() != range.nextOffset() || range.raftIndex() <= lastRecordedIndex) {
+                return false;
+            }
+            written = replayProducers(written, range.firstOffset(), range.nextOffset());
+            record(range);
+            LOG.info(
+                    "{}: restored Raft entry {} (offsets [{}, {})) from a replica that purged it",
+                    tp,
+                    range.raftIndex(),
+                    range.firstOffset(),
+                    range.nextOffset());
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs the writes and truncations that waited for lost data, in order, and wakes waiting applies. */
+    private void releaseDeferred() {
+        while (!deferred.isEmpty()) {
+            deferred.poll().run();
+        }
+        restored.signalAll();
+    }
+
+    /** Whether this replica is restoring data its segments lost. */
+    public boolean restoringLostData() {
+        return lost != null;
+    }
+
+    /** Appends batches copied from another replica (see {@link PartitionLog#appendReplicated}); under the lock. */
+    void appendReplicated(long segmentBaseOffset, ByteBuffer batches) {
+        lock.lock();
+        try {
+            log.appendReplicated(segmentBaseOffset, batches);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The bytes of a range are restored: adds the aborted transactions they end and makes them durable. */
+    void restoredRange(List<AbortedTxn> abortedTxns) {
+        lock.lock();
+        try {
+            abortedTxns.forEach(log.metadata()::putAbortedTxn);
+            log.flush();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Replaces a damaged closed segment with a checked copy (see {@link PartitionLog#replaceClosedSegment}). */
+    void replaceClosedSegment(long baseOffset, Path copy) {
+        lock.lock();
+        try {
+            log.replaceClosedSegment(baseOffset, copy);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether the entry at {@code index} is committed and applied here but purged from this replica's Raft
+     * log (below its snapshot), so that its term can no longer be compared.
+     */
+    boolean purgedEntry(long index) {
+        try {
+            long start =
+                    getServer().join().getDivision(getGroupId()).getRaftLog().getStartIndex();
+            TermIndex applied = getLastAppliedTermIndex();
+            return index < start && applied != null && index <= applied.getIndex() && lost == null;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The batches of the Raft entry at {@code index}, as {@link #read} gives them, when this replica's Raft
+     * log holds that entry in {@code term} and its data is here; else null. For a replica restoring it.
+     */
+    ByteString entryData(long index, long term) {
+        TermIndex held;
+        try {
+            held = getServer().join().getDivision(getGroupId()).getRaftLog().getTermIndex(index);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        if (held == null || held.getTerm() != term || lost != null) {
+            return null;
+        }
+        RaftEntryRange range = log.metadata().floorRaftEntry(index);
+        if (range == null || range.raftIndex() != index) {
+            return null;
+        }
+        if (range.isEmpty()) {
+            return WROTE_NOTHING;
+        }
+        LogReadResult read = log.readRetained(range.firstOffset(), Integer.MAX_VALUE, range.nextOffset());
+        if (read.error() != Errors.NONE || read.sizeInBytes() == 0) {
+            return null;
+        }
+        return UnsafeByteOperations.unsafeWrap(copyOf(read.records()));
     }
 
     // ---- events ------------------------------------------------------------------------------------------------
@@ -836,6 +1406,23 @@ public final class PartitionStateMachine extends BaseStateMachine {
             // the division is going away; report the change without a term
         }
         host.leaderChanged(tp, newLeaderId, term);
+    }
+
+    /**
+     * Ratis shut the division down: from an election ({@code allServers} false) when the group's leader
+     * answered that this replica is not a member — it was created before the leader added it, or the group
+     * removed it — or its own configuration lacks it; or with the whole server. The first closes this
+     * division for good, which the node must know to re-create it.
+     */
+    @Override
+    public void notifyServerShutdown(RoleInfoProto roleInfo, boolean allServers) {
+        if (!allServers) {
+            LOG.info(
+                    "{}: Ratis shut this replica's division down as a non-member of the group (role {})",
+                    tp,
+                    roleInfo.getRole());
+            host.shutDownAsNonMember(this);
+        }
     }
 
     // ---- queries -------------------------------------------------------------------------------------------
@@ -873,6 +1460,55 @@ public final class PartitionStateMachine extends BaseStateMachine {
      */
     public List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset) {
         return log.metadata().abortedTxns(fetchOffset, upperBoundOffset);
+    }
+
+    /**
+     * Whether the producer has a transaction open on this partition at exactly {@code producerEpoch}, counting
+     * every entry written to the log (on the leader: also those not committed yet). A transactional produce
+     * that continues such a transaction needs no check with the transaction coordinator.
+     */
+    /**
+     * Where this replica's log stands for a transactional produce about to be checked with the transaction
+     * coordinator: the division's current term and the log end offset of every written entry. Take it before
+     * asking the coordinator (see {@link VerificationGuard}).
+     */
+    public VerificationGuard verificationGuard() {
+        long term;
+        try {
+            term = getServer().join().getDivision(getGroupId()).getInfo().getCurrentTerm();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        lock.lock();
+        try {
+            PartitionLog current = log;
+            return new VerificationGuard(term, current == null ? 0 : current.logEndOffset());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean hasOpenTransaction(long producerId, short producerEpoch) {
+        lock.lock();
+        try {
+            ProducerStateEntry entry = written.get(producerId);
+            return entry != null && entry.producerEpoch() == producerEpoch && entry.currentTxnFirstOffset() >= 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Every producer this replica knows after its last applied entry (Kafka's active producers, as
+     * DescribeProducers reports them): a copy, safe to read from any thread.
+     */
+    public List<ProducerStateEntry> producerStates() {
+        lock.lock();
+        try {
+            return List.copyOf(applied.entries());
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The offset after the last record whose Raft entry is committed and applied on this replica. */

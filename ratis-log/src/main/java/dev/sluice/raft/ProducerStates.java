@@ -52,6 +52,16 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * epoch to its own, and ends the open transaction, whose range {@link #update} returns as a {@link
  * CompletedTxn}. A data batch keeps an open transaction across an epoch bump, as Kafka's does.
  *
+ * <h2>Coordinator writes</h2>
+ *
+ * A data batch with a producer id but no sequence ({@link RecordBatch#NO_SEQUENCE}) is a coordinator's write:
+ * the group coordinator's transactional offsets in {@code __consumer_offsets}, a batch of the producer's
+ * transaction that the coordinator, not the producer, appends. As Kafka's coordinator-origin appends, it is
+ * checked for its epoch and its transaction only, never for sequences, and it is not remembered among the
+ * producer's batches (so it is never taken for a duplicate, nor breaks the producer's own sequence).
+ * Clients must not be able to send one: Kafka's validation refuses a client batch with a producer id and
+ * no sequence ({@code INVALID_RECORD}), and so must the append's validation for client appends.
+ *
  * <p>Invariant: {@link #firstUnstableOffset()} is the smallest {@code currentTxnFirstOffset} of all
  * producers (the open transactions are indexed by their first offset, which is unique as offsets are).
  *
@@ -153,6 +163,11 @@ public final class ProducerStates {
         boolean hasProducerId() {
             return producerId != RecordBatch.NO_PRODUCER_ID;
         }
+
+        /** A data batch of a producer without a sequence: a coordinator's write (see the class comment). */
+        boolean isCoordinatorWrite() {
+            return hasProducerId() && !control && baseSequence == RecordBatch.NO_SEQUENCE;
+        }
     }
 
     /** The decision for one batch. */
@@ -212,6 +227,15 @@ public final class ProducerStates {
                             + batch.controlType() + ")");
         }
         ProducerStateEntry entry = producers.get(batch.producerId());
+        if (batch.isCoordinatorWrite()) {
+            if (entry != null && batch.producerEpoch() < entry.producerEpoch()) {
+                return new Verdict.Reject(
+                        Errors.INVALID_PRODUCER_EPOCH,
+                        "producer " + batch.producerId() + " has epoch " + batch.producerEpoch()
+                                + ", older than the current " + entry.producerEpoch());
+            }
+            return entry == null ? APPEND : checkTransaction(batch, entry);
+        }
         if (entry == null) {
             // Stricter than Kafka (see the class comment): this partition never saw the producer, so the
             // batches before this one are missing, not expired.
@@ -259,6 +283,25 @@ public final class ProducerStates {
             return outOfOrder(batch, "expected sequence " + nextSequence(lastSequence));
         }
         return checkTransaction(batch, entry);
+    }
+
+    /**
+     * The check of a transactional data batch that {@link #check} lets through and that was checked with the
+     * transaction coordinator when the log ended at {@code checkedAtOffset} (a {@link VerificationGuard}): a
+     * COMMIT or ABORT marker of its producer at or after that offset ended the transaction the coordinator
+     * vouched for, and the batch — a late one: a retry, or a request that waited out the producer's timeout —
+     * would open a transaction nobody ends. Kafka refuses it the same way ({@code INVALID_TXN_STATE}).
+     */
+    public Verdict checkVerified(BatchInfo batch, long checkedAtOffset) {
+        ProducerStateEntry entry = producers.get(batch.producerId());
+        if (entry == null || entry.lastMarkerOffset() < checkedAtOffset) {
+            return APPEND;
+        }
+        return new Verdict.Reject(
+                Errors.INVALID_TXN_STATE,
+                "the transaction of producer " + batch.producerId() + " at epoch " + batch.producerEpoch()
+                        + " that this batch was checked for ended at offset " + entry.lastMarkerOffset()
+                        + " before the batch was appended");
     }
 
     /** Kafka's last check of a data batch: no plain batch while the producer's transaction is open. */
@@ -314,8 +357,10 @@ public final class ProducerStates {
             }
             txnFirstOffset = -1; // a commit or abort marker ends the producer's transaction
         } else {
-            batches.add(new BatchMetadata(
-                    batch.baseSequence(), batch.lastSequence(), firstOffset, lastOffset, batch.maxTimestamp()));
+            if (!batch.isCoordinatorWrite()) {
+                batches.add(new BatchMetadata(
+                        batch.baseSequence(), batch.lastSequence(), firstOffset, lastOffset, batch.maxTimestamp()));
+            }
             while (batches.size() > ProducerStateEntry.MAX_BATCHES) {
                 batches.remove(0);
             }
@@ -328,8 +373,16 @@ public final class ProducerStates {
         int coordinatorEpoch = batch.control()
                 ? batch.coordinatorEpoch()
                 : entry == null ? ProducerStateEntry.NO_COORDINATOR_EPOCH : entry.coordinatorEpoch();
+        long lastMarkerOffset =
+                batch.control() ? firstOffset : entry == null ? ProducerStateEntry.NO_MARKER : entry.lastMarkerOffset();
         put(new ProducerStateEntry(
-                batch.producerId(), epoch, batches, txnFirstOffset, batch.maxTimestamp(), coordinatorEpoch));
+                batch.producerId(),
+                epoch,
+                batches,
+                txnFirstOffset,
+                batch.maxTimestamp(),
+                coordinatorEpoch,
+                lastMarkerOffset));
         return completed;
     }
 

@@ -5,6 +5,7 @@ import dev.sluice.partitionstore.Clock;
 import dev.sluice.partitionstore.LogConfig;
 import dev.sluice.partitionstore.NodeStore;
 import dev.sluice.partitionstore.PartitionLog;
+import dev.sluice.partitionstore.SegmentCorruption;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -36,6 +38,7 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.TransactionResult;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
@@ -86,6 +89,9 @@ public final class RaftNode implements AutoCloseable {
 
     private static final long CLIENT_RETRY_SLEEP_MS = 200;
 
+    /** Attempts of a membership change, {@value #CLIENT_RETRY_SLEEP_MS} ms apart: a new replica's catch-up. */
+    private static final int CHANGE_REPLICAS_ATTEMPTS = 150;
+
     /** Pause before a transaction marker is sent again after its leader stepped down. */
     private static final long MARKER_RETRY_MS = 200;
 
@@ -123,13 +129,21 @@ public final class RaftNode implements AutoCloseable {
     private final AtomicLong callIds = new AtomicLong();
     private final Map<RaftGroupId, TopicPartition> groups = new ConcurrentHashMap<>();
     private final Map<TopicPartition, LogConfig> logConfigs = new ConcurrentHashMap<>();
-    private final Map<TopicPartition, Map<String, Long>> caughtUpAt = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, InSyncFollowers> inSync = new ConcurrentHashMap<>();
     private final List<LeaderListener> leaderListeners = new CopyOnWriteArrayList<>();
     private final List<ApplyListener> applyListeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService maintenance;
     private final ExecutorService installs;
     private final SnapshotInstaller installer;
     private final OtherGroups otherGroups;
+    /** Scrub and repairs of damaged or lost partition data. */
+    private final StorageRepairs repairs;
+    /** Held while a group is added, removed or re-created, so that those never interleave for a partition. */
+    private final Object groupChanges = new Object();
+    /** Notices divisions Ratis closed on its own and has them re-created. */
+    private final ClosedDivisions closedDivisions;
+
+    private volatile boolean closing;
 
     private RaftNode(
             String id,
@@ -152,9 +166,16 @@ public final class RaftNode implements AutoCloseable {
         loadGroups();
         this.store = NodeStore.open(dataDir, clock);
         this.properties = settings.toRaftProperties(raftDir(), host, port, logConfig.maxMessageBytes());
+        if (settings.faulty()) {
+            // This node's own clients (clientOf) cross the faulty network as links from this node.
+            FaultInjection.faultClientsOf(properties, id);
+        }
         this.installer = new SnapshotInstaller(this);
+        this.closedDivisions = new ClosedDivisions(this);
         this.maintenance = Executors.newSingleThreadScheduledExecutor(daemon("sluice-raft-maintenance-" + id));
         this.installs = Executors.newFixedThreadPool(2, daemon("sluice-raft-install-" + id));
+        this.repairs =
+                new StorageRepairs(this, Executors.newScheduledThreadPool(2, daemon("sluice-raft-repair-" + id)));
         try {
             this.server = RaftServer.newBuilder()
                     .setServerId(self.getId())
@@ -166,11 +187,15 @@ public final class RaftNode implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             maintenance.shutdownNow();
             installs.shutdownNow();
+            repairs.close();
             store.close();
             throw e;
         }
         long interval = settings.retentionCheckIntervalMs();
         maintenance.scheduleWithFixedDelay(this::enforceRetention, interval, interval, TimeUnit.MILLISECONDS);
+        repairs.scheduleScrub(maintenance);
+        maintenance.scheduleWithFixedDelay(
+                closedDivisions::check, ClosedDivisions.CHECK_MS, ClosedDivisions.CHECK_MS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -229,14 +254,34 @@ public final class RaftNode implements AutoCloseable {
      * replica's node calls this with the same list; the group elects a leader once a majority exists.
      */
     public void addPartition(TopicPartition tp, List<RaftPeer> replicas, LogConfig config) throws IOException {
-        RaftGroup group = groupOf(tp, replicas);
-        logConfigs.put(tp, config);
-        groups.put(group.getGroupId(), tp);
-        saveGroups();
-        RaftClientReply reply = server.groupManagement(
-                GroupManagementRequest.newAdd(clientId, self.getId(), callIds.incrementAndGet(), group));
-        if (!reply.isSuccess()) {
-            throw new IOException("cannot add the group of " + tp + ": " + reply.getException());
+        addGroup(tp, groupOf(tp, replicas), config);
+    }
+
+    /**
+     * Creates this node's replica of a partition group that exists without it (a replica moved here):
+     * {@code members} are the group's current replicas. The new replica starts outside the group's
+     * configuration, so Ratis keeps it passive — it takes what the leader sends (its log, or its snapshot
+     * through an install) and never campaigns — until the leader's membership change ({@link
+     * #changeReplicas}) makes it a voter. A replica created as a member of a configuration its leader has
+     * not adopted yet would time out waiting for that leader, campaign, and be told by it to shut down
+     * (Ratis's guard against removed members), which closes its division.
+     */
+    public void joinPartition(TopicPartition tp, List<RaftPeer> members, LogConfig config) throws IOException {
+        List<RaftPeer> others =
+                members.stream().filter(p -> !p.getId().equals(self.getId())).toList();
+        addGroup(tp, RaftGroup.valueOf(groupIdOf(tp), others), config);
+    }
+
+    private void addGroup(TopicPartition tp, RaftGroup group, LogConfig config) throws IOException {
+        synchronized (groupChanges) {
+            logConfigs.put(tp, config);
+            groups.put(group.getGroupId(), tp);
+            saveGroups();
+            RaftClientReply reply = server.groupManagement(
+                    GroupManagementRequest.newAdd(clientId, self.getId(), callIds.incrementAndGet(), group));
+            if (!reply.isSuccess()) {
+                throw new IOException("cannot add the group of " + tp + ": " + reply.getException());
+            }
         }
     }
 
@@ -272,33 +317,108 @@ public final class RaftNode implements AutoCloseable {
 
     /**
      * A client of any group (whose members may be on other nodes), with the bounded retries of this
-     * node's group clients; the caller closes it.
+     * node's group clients; the caller closes it. Under {@code raft.rpc.type=faulty} its requests go through
+     * the fault injector as links from this node.
      */
     public RaftClient clientOf(RaftGroup group) {
+        return clientOf(group, CLIENT_ATTEMPTS);
+    }
+
+    private RaftClient clientOf(RaftGroup group, int attempts) {
         return RaftClient.newBuilder()
                 .setProperties(properties)
                 .setRaftGroup(group)
                 .setClientId(ClientId.randomId())
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                        CLIENT_ATTEMPTS, TimeDuration.valueOf(CLIENT_RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)))
+                        attempts, TimeDuration.valueOf(CLIENT_RETRY_SLEEP_MS, TimeUnit.MILLISECONDS)))
                 .build();
     }
 
     /** Removes this node's replica of a partition; {@code deleteData} also deletes its files. */
     public void removePartition(TopicPartition tp, boolean deleteData) throws IOException {
         RaftGroupId groupId = groupIdOf(tp);
-        RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
-                clientId, self.getId(), callIds.incrementAndGet(), groupId, deleteData, false));
-        if (!reply.isSuccess()) {
-            throw new IOException("cannot remove the group of " + tp + ": " + reply.getException());
+        PartitionStateMachine removed = stateMachine(tp);
+        if (removed != null) {
+            removed.abandon(); // Ratis waits for the division's applies before it removes it
         }
-        groups.remove(groupId);
-        saveGroups();
-        caughtUpAt.remove(tp);
+        synchronized (groupChanges) {
+            RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
+                    clientId, self.getId(), callIds.incrementAndGet(), groupId, deleteData, false));
+            if (!reply.isSuccess()) {
+                throw new IOException("cannot remove the group of " + tp + ": " + reply.getException());
+            }
+            groups.remove(groupId);
+            saveGroups();
+        }
+        inSync.remove(tp);
+        closedDivisions.forget(tp);
         if (deleteData) {
             store.deletePartition(tp);
             deleteTree(dataDir.resolve("install").resolve(tp.topic() + "-" + tp.partition())); // a partial install
         }
+    }
+
+    // ---- divisions Ratis closed ----------------------------------------------------------------------------
+
+    /** The partition groups this node holds, by group id (a live view). */
+    Map<RaftGroupId, TopicPartition> heldGroups() {
+        return java.util.Collections.unmodifiableMap(groups);
+    }
+
+    /** This node's division of a group, or null when it has none. */
+    RaftServer.Division divisionOrNull(RaftGroupId groupId) {
+        try {
+            return server.getDivision(groupId);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Replaces a division Ratis closed (see {@link ClosedDivisions}) with a new one: from its data (the Raft
+     * log, configuration and partition log on disk, as after a restart), or — {@code rejoin}, for a replica
+     * that holds nothing and that the group's leader does not count — afresh, outside the configuration,
+     * passive until the leader adds it (as {@link #joinPartition} creates it). Returns false when the
+     * partition was removed or its division replaced meanwhile.
+     */
+    boolean recreate(TopicPartition tp, RaftServer.Division closed, boolean rejoin) throws IOException {
+        RaftGroup group = closed.getGroup();
+        RaftGroupId groupId = group.getGroupId();
+        synchronized (groupChanges) {
+            if (closing || !tp.equals(groups.get(groupId)) || divisionOrNull(groupId) != closed) {
+                return false;
+            }
+            RaftClientReply removed = server.groupManagement(GroupManagementRequest.newRemove(
+                    clientId, self.getId(), callIds.incrementAndGet(), groupId, rejoin, false));
+            if (!removed.isSuccess()) {
+                throw new IOException("cannot remove the closed division: " + removed.getException());
+            }
+            // Ratis closes the state machine with its division, unless closing failed half-way: make sure the
+            // partition's log is closed before a new state machine opens it.
+            if (closed.getStateMachine() instanceof PartitionStateMachine partition) {
+                partition.close();
+            }
+            if (rejoin) {
+                store.deletePartition(tp); // empty: the replica never applied an entry nor installed
+                group = RaftGroup.valueOf(
+                        groupId,
+                        group.getPeers().stream()
+                                .filter(p -> !p.getId().equals(self.getId()))
+                                .toList());
+            }
+            // Without rejoin, RECOVER: the Raft log, metadata and configuration on disk are the division's own.
+            RaftClientReply added = server.groupManagement(
+                    GroupManagementRequest.newAdd(clientId, self.getId(), callIds.incrementAndGet(), group, rejoin));
+            if (!added.isSuccess()) {
+                throw new IOException("cannot add the division again: " + added.getException());
+            }
+            return true;
+        }
+    }
+
+    /** How many divisions Ratis closed this node re-created; for operators and tests. */
+    long divisionsRecreated() {
+        return closedDivisions.recreated();
     }
 
     private static void deleteTree(Path root) throws IOException {
@@ -389,9 +509,34 @@ public final class RaftNode implements AutoCloseable {
 
         @Override
         public CompletableFuture<TermIndex> installSnapshot(
-                PartitionStateMachine stateMachine, RaftPeerId leader, TermIndex leaderFirst) {
+                PartitionStateMachine stateMachine, RaftPeer leader, TermIndex leaderFirst) {
             return CompletableFuture.supplyAsync(() -> installer.install(stateMachine, leader, leaderFirst), installs);
         }
+
+        @Override
+        public void shutDownAsNonMember(PartitionStateMachine stateMachine) {
+            closedDivisions.notMember(stateMachine.topicPartition());
+            try {
+                maintenance.execute(closedDivisions::check);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // the node is stopping
+            }
+        }
+
+        @Override
+        public void repairLostData(PartitionStateMachine stateMachine) {
+            repairs.lostData(stateMachine);
+        }
+
+        @Override
+        public void segmentDamaged(PartitionStateMachine stateMachine, SegmentCorruption corruption) {
+            repairs.segmentDamaged(stateMachine, corruption);
+        }
+    }
+
+    /** What the scrub and reads found damaged on this node and what was repaired; for operators and metrics. */
+    public StorageHealth storageHealth() {
+        return repairs.health();
     }
 
     // ---- writes ---------------------------------------------------------------------------------------------
@@ -403,9 +548,20 @@ public final class RaftNode implements AutoCloseable {
      */
     public CompletableFuture<AppendOutcome> append(
             TopicPartition tp, ByteBuffer records, BatchValidator.Origin origin) {
+        return append(tp, records, origin, null);
+    }
+
+    /**
+     * {@link #append} of transactional batches checked with the transaction coordinator under {@code guard}
+     * (taken from this node's replica before the check, see {@link PartitionStateMachine#verificationGuard}):
+     * every replica refuses them when a marker of their producer was written since ({@code INVALID_TXN_STATE})
+     * or leadership changed ({@code NOT_LEADER_OR_FOLLOWER}).
+     */
+    public CompletableFuture<AppendOutcome> append(
+            TopicPartition tp, ByteBuffer records, BatchValidator.Origin origin, VerificationGuard guard) {
         return submit(
                 tp,
-                EntryCodec.encodeRequest(origin, records),
+                EntryCodec.encodeRequest(origin, records, guard),
                 EntryCodec::decodeReply,
                 failure -> AppendOutcome.error(failure.error(), failure.message()));
     }
@@ -595,6 +751,13 @@ public final class RaftNode implements AutoCloseable {
         return division(tp).getInfo().getLeaderId();
     }
 
+    /** The leader this node's replica knows of, with its address when the replica's configuration has it; or null. */
+    RaftPeer leaderPeerOf(TopicPartition tp) throws IOException {
+        RaftServer.Division division = division(tp);
+        RaftPeerId leader = division.getInfo().getLeaderId();
+        return leader == null ? null : division.getGroup().getPeer(leader);
+    }
+
     /** The partition's replica status on this node, or null when it holds no replica. */
     public ReplicaStatus status(TopicPartition tp) {
         RaftServer.Division division;
@@ -636,36 +799,33 @@ public final class RaftNode implements AutoCloseable {
     }
 
     /**
-     * Followers whose match index reached the leader's last log index at some point within {@code
-     * replica.lag.time.max.ms} and that answered an RPC within that time.
+     * The followers in sync with this leader (see {@link InSyncFollowers}): caught up with the leader's log as it
+     * was at some moment within {@code replica.lag.time.max.ms}, and answering it.
      */
     private List<String> inSyncFollowers(TopicPartition tp, RaftServer.Division division) {
         long[] matchIndices = division.getInfo().getFollowerMatchIndices();
         RoleInfoProto role = division.getInfo().getRoleInfoProto();
-        long lastIndex = division.getRaftLog().getLastEntryTermIndex() == null
-                ? -1
-                : division.getRaftLog().getLastEntryTermIndex().getIndex();
-        long now = clock.nowMs();
-        long lagMax = settings.replicaLagTimeMaxMs();
-        Map<String, Long> caughtUp = caughtUpAt.computeIfAbsent(tp, k -> new ConcurrentHashMap<>());
-        List<String> result = new ArrayList<>();
         if (matchIndices == null || !role.hasLeaderInfo()) {
-            return result;
+            return List.of();
         }
-        List<ServerRpcProto> followers = role.getLeaderInfo().getFollowerInfoList();
-        for (int i = 0; i < followers.size() && i < matchIndices.length; i++) {
-            ServerRpcProto follower = followers.get(i);
+        Map<String, Long> reportedCommits = new HashMap<>();
+        for (CommitInfoProto commit : division.getCommitInfos()) {
+            reportedCommits.put(commit.getServer().getId().toStringUtf8(), commit.getCommitIndex());
+        }
+        List<ServerRpcProto> followerInfos = role.getLeaderInfo().getFollowerInfoList();
+        List<InSyncFollowers.Follower> followers = new ArrayList<>();
+        for (int i = 0; i < followerInfos.size() && i < matchIndices.length; i++) {
+            ServerRpcProto follower = followerInfos.get(i);
             String id = follower.getId().getId().toStringUtf8();
-            if (matchIndices[i] >= lastIndex) {
-                caughtUp.put(id, now);
-            }
-            Long last = caughtUp.putIfAbsent(id, now); // a new leader gives every follower the full lag time
-            boolean recent = last == null || now - last <= lagMax;
-            if (recent && follower.getLastRpcElapsedTimeMs() <= lagMax) {
-                result.add(id);
-            }
+            long progress = Math.max(matchIndices[i], reportedCommits.getOrDefault(id, -1L));
+            followers.add(new InSyncFollowers.Follower(id, progress, follower.getLastRpcElapsedTimeMs()));
         }
-        return result;
+        TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+        InSyncFollowers tracker = inSync.computeIfAbsent(tp, k -> new InSyncFollowers(settings.replicaLagTimeMaxMs()));
+        synchronized (tracker) {
+            return tracker.check(
+                    clock.nowMs(), role.getLeaderInfo().getTerm(), last == null ? -1 : last.getIndex(), followers);
+        }
     }
 
     /** A client of the partition's group as this node knows it (its current peers); close it after use. */
@@ -673,6 +833,24 @@ public final class RaftNode implements AutoCloseable {
         // Ratis's default client policy retries forever without pausing; a caller here wants an answer
         // (or an error) within about one request timeout per attempt, and a few attempts.
         return clientOf(division(tp).getGroup());
+    }
+
+    /**
+     * A client of the partition's group as this node knows it, plus {@code peer} when the group lacks it (a
+     * replica that is joining knows no members, or old ones, until the leader's configuration reaches it).
+     */
+    RaftClient groupClient(TopicPartition tp, RaftPeer peer) throws IOException {
+        RaftGroup group = division(tp).getGroup();
+        if (group.getPeer(peer.getId()) == null) {
+            if (peer.getAddress() == null || peer.getAddress().isEmpty()) {
+                throw new IOException("no address is known for " + peer.getId() + ", which is not in this replica's"
+                        + " configuration " + group.getPeers());
+            }
+            List<RaftPeer> peers = new ArrayList<>(group.getPeers());
+            peers.add(peer);
+            group = RaftGroup.valueOf(group.getGroupId(), peers);
+        }
+        return clientOf(group);
     }
 
     public void addApplyListener(ApplyListener listener) {
@@ -689,7 +867,10 @@ public final class RaftNode implements AutoCloseable {
      * and catches up, by snapshot install if needed); returns once the new configuration is committed.
      */
     public void changeReplicas(TopicPartition tp, List<RaftPeer> replicas) throws IOException {
-        try (RaftClient client = groupClient(tp)) {
+        // The leader stages the change until every new replica has caught up (by install if need be), which can
+        // outlast a request timeout; a retry meanwhile is told "reconfiguration in progress", and once the staged
+        // configuration is committed, the same request succeeds at once. So the client keeps asking for longer.
+        try (RaftClient client = clientOf(division(tp).getGroup(), CHANGE_REPLICAS_ATTEMPTS)) {
             RaftClientReply reply = client.admin().setConfiguration(replicas);
             if (!reply.isSuccess()) {
                 throw new IOException("cannot change the replicas of " + tp + ": " + reply.getException());
@@ -825,8 +1006,12 @@ public final class RaftNode implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        synchronized (groupChanges) {
+            closing = true; // no division is re-created from here on
+        }
         maintenance.shutdownNow();
         installs.shutdownNow();
+        repairs.close();
         try {
             closeServer();
         } finally {

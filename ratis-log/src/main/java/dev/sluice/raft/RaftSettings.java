@@ -17,7 +17,6 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.netty.NettyConfigKeys;
-import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
@@ -44,6 +43,9 @@ public final class RaftSettings extends AbstractConfig {
     public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
     public static final String INSTALL_CHUNK_BYTES = "raft.install.chunk.bytes";
     public static final String FAULT_INJECTOR = "raft.fault.injector";
+    public static final String SCRUB_BYTES_PER_SECOND = "log.scrub.bytes.per.second";
+    public static final String SNAPSHOT_ON_STOP = "raft.snapshot.on.stop";
+    public static final String FAULT_SEED = "raft.fault.seed";
 
     /** The transports {@link #RPC_TYPE} accepts; {@code faulty} is Netty behind the fault injector. */
     public static final List<String> RPC_TYPES = List.of("grpc", "netty", "faulty");
@@ -167,11 +169,38 @@ public final class RaftSettings extends AbstractConfig {
                     Importance.LOW,
                     "The size of one chunk when a replica copies a partition's segments from the leader.")
             .define(
+                    SCRUB_BYTES_PER_SECOND,
+                    Type.LONG,
+                    16L * 1024 * 1024,
+                    Range.atLeast(0),
+                    Importance.LOW,
+                    "How many bytes of closed segments per second the background scrub checks (CRC-32C,"
+                            + " framing, offsets, leader epochs) after a partition opens; damage it finds is"
+                            + " repaired from another replica. 0 turns the scrub off (damage is then found"
+                            + " when a read runs into it).")
+            .define(
+                    SNAPSHOT_ON_STOP,
+                    Type.BOOLEAN,
+                    true,
+                    Importance.LOW,
+                    "Whether a partition takes a snapshot when its node stops cleanly, so that a restart"
+                            + " replays no entries. false leaves the applied entries to be replayed, as after"
+                            + " a crash.")
+            .define(
                     FAULT_INJECTOR,
                     Type.STRING,
                     "",
                     Importance.LOW,
-                    "With raft.rpc.type=faulty, the name of the fault injector tests control.");
+                    "With raft.rpc.type=faulty, the name of the fault injector the transport uses: a node"
+                            + " registers one under this name (nodes of one JVM naming the same one share it) and"
+                            + " serves its switches at /faults on its HTTP listener.")
+            .define(
+                    FAULT_SEED,
+                    Type.LONG,
+                    0L,
+                    Importance.LOW,
+                    "With raft.rpc.type=faulty, the seed of the random draws of the fault injector a node"
+                            + " registers (which messages a lossy link drops, delays, duplicates or reorders).");
 
     private RaftSettings(Map<?, ?> values) {
         super(CONFIG_DEF, values, false);
@@ -181,7 +210,7 @@ public final class RaftSettings extends AbstractConfig {
                     electionTimeoutMaxMs(),
                     "must be at least " + ELECTION_TIMEOUT_MIN_MS + " (" + electionTimeoutMinMs() + ")");
         }
-        if ("faulty".equals(rpcType()) && getString(FAULT_INJECTOR).isEmpty()) {
+        if (faulty() && getString(FAULT_INJECTOR).isEmpty()) {
             throw new ConfigException(FAULT_INJECTOR, "", "must name an injector when " + RPC_TYPE + "=faulty");
         }
     }
@@ -227,6 +256,19 @@ public final class RaftSettings extends AbstractConfig {
         return getString(FAULT_INJECTOR);
     }
 
+    public long scrubBytesPerSecond() {
+        return getLong(SCRUB_BYTES_PER_SECOND);
+    }
+
+    public long faultSeed() {
+        return getLong(FAULT_SEED);
+    }
+
+    /** Whether the transport is the fault-injecting one ({@code raft.rpc.type=faulty}). */
+    public boolean faulty() {
+        return "faulty".equals(rpcType());
+    }
+
     /**
      * The Ratis properties of a node's Raft server.
      *
@@ -251,7 +293,7 @@ public final class RaftSettings extends AbstractConfig {
                 FaultInjection.enable(props, faultInjector());
             }
             default -> {
-                RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
+                props.set(RaftConfigKeys.Rpc.TYPE_KEY, GrpcTransport.class.getName());
                 GrpcConfigKeys.Server.setPort(props, port);
                 GrpcConfigKeys.Server.setHost(props, host);
             }
@@ -298,7 +340,11 @@ public final class RaftSettings extends AbstractConfig {
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(props, false);
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, getLong(SNAPSHOT_THRESHOLD_ENTRIES));
-        RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(props, true);
+        RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(props, getBoolean(SNAPSHOT_ON_STOP));
+        // A torn or damaged tail of a group's Raft log (a crash mid-write, a bad sector) loses the entries
+        // from the damage on instead of keeping the group from starting: the leader sends them again, and the
+        // partition state machine drops the data of entries its Raft log no longer holds.
+        RaftServerConfigKeys.Log.setCorruptionPolicy(props, RaftServerConfigKeys.Log.CorruptionPolicy.WARN_AND_RETURN);
         RaftServerConfigKeys.Snapshot.setCreationGap(props, 1);
         return props;
     }

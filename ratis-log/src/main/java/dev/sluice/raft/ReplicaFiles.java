@@ -28,21 +28,42 @@ public final class ReplicaFiles {
 
     /** SHA-256 of every segment file in a partition directory, by file name. */
     public static Map<String, String> digests(Path partitionDir) throws IOException {
+        return digests(partitionDir, Long.MAX_VALUE);
+    }
+
+    /**
+     * SHA-256 of every segment file in a partition directory, by file name, covering only the batches that
+     * start below {@code endOffset}: what replicas that all reached {@code endOffset} must hold identically,
+     * whatever was appended after (a group coordinator's writes while the nodes shut down, say). Files that
+     * start at or after {@code endOffset} are left out.
+     */
+    public static Map<String, String> digests(Path partitionDir, long endOffset) throws IOException {
         Map<String, String> result = new TreeMap<>();
         if (!Files.isDirectory(partitionDir)) {
             return result;
         }
         try (Stream<Path> files = Files.list(partitionDir)) {
             for (Path path : (Iterable<Path>) files.sorted()::iterator) {
-                if (path.getFileName().toString().endsWith(".log")) {
-                    result.put(path.getFileName().toString(), digest(path));
+                String name = path.getFileName().toString();
+                if (name.endsWith(".log") && baseOffsetOf(name) < endOffset) {
+                    result.put(name, digest(path, endOffset));
                 }
             }
         }
         return result;
     }
 
-    private static String digest(Path path) throws IOException {
+    /** The base offset a segment file's name gives, or {@code Long.MIN_VALUE} for a name that gives none. */
+    private static long baseOffsetOf(String name) {
+        String digits = name.substring(0, name.length() - ".log".length());
+        try {
+            return Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            return Long.MIN_VALUE;
+        }
+    }
+
+    private static String digest(Path path, long endOffset) throws IOException {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -59,6 +80,9 @@ public final class ReplicaFiles {
                 int batchSize = BatchHeader.sizeInBytes(header, 0);
                 if (batchSize < BatchHeader.HEADER_BYTES || position + batchSize > size) {
                     break; // zero preallocation or a torn tail: not part of the data
+                }
+                if (BatchHeader.baseOffset(header, 0) >= endOffset) {
+                    break;
                 }
                 ByteBuffer batch = ByteBuffer.allocate(batchSize);
                 readFully(channel, batch, position);
@@ -87,9 +111,18 @@ public final class ReplicaFiles {
      * @return human-readable differences; empty when the replicas agree
      */
     public static List<String> differences(Map<String, Path> replicas, boolean requireSameFiles) throws IOException {
+        return differences(replicas, requireSameFiles, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #differences(Map, boolean)}, comparing only the batches that start below {@code endOffset} (see
+     * {@link #digests(Path, long)}).
+     */
+    public static List<String> differences(Map<String, Path> replicas, boolean requireSameFiles, long endOffset)
+            throws IOException {
         Map<String, Map<String, String>> digests = new TreeMap<>();
         for (Map.Entry<String, Path> replica : replicas.entrySet()) {
-            digests.put(replica.getKey(), digests(replica.getValue()));
+            digests.put(replica.getKey(), digests(replica.getValue(), endOffset));
         }
         List<String> problems = new ArrayList<>();
         Map<String, String> reference = new TreeMap<>();

@@ -10,6 +10,7 @@ import dev.sluice.partitionstore.PartitionState;
 import dev.sluice.partitionstore.ProducerStateEntry;
 import dev.sluice.partitionstore.ProducerStateEntry.BatchMetadata;
 import dev.sluice.partitionstore.RaftEntryRange;
+import dev.sluice.partitionstore.SegmentScanner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -26,12 +27,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.statemachine.SnapshotInfo;
@@ -63,19 +67,21 @@ import org.slf4j.LoggerFactory;
  *                   [ | i32 n | n × aborted transaction (i64 producerId | i64 firstOffset | i64 lastOffset
  *                     | i64 lastStableOffset)
  *                     | i32 n | n × (i64 producerId | i32 coordinatorEpoch) ]
+ *                   [ | i32 n | n × (i64 producerId | i64 lastMarkerOffset) ]
  *                                                  (optional: a manifest without them has no aborted
- *                                                  transactions and no coordinator epochs)
+ *                                                  transactions, no coordinator epochs, no marker offsets)
  * chunk request     u8 version | u8 2 | i64 baseOffset | i64 position | i32 length
  * chunk reply       u8 version | i32 crc32c | bytes
  * </pre>
  */
 final class SnapshotInstaller {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotInstaller.class);
-    private static final byte VERSION = 1;
+    static final byte VERSION = 1;
     private static final byte MANIFEST = 1;
-    private static final byte CHUNK = 2;
+    static final byte CHUNK = 2;
 
     private final RaftNode node;
+    private final Map<TopicPartition, ReentrantLock> installLocks = new ConcurrentHashMap<>();
     private volatile InstallStats lastInstall;
 
     /** What the last completed install on this node copied; for operators and tests. */
@@ -117,6 +123,8 @@ final class SnapshotInstaller {
                     switch (kind) {
                         case MANIFEST -> encodeManifest(manifestOf(stateMachine));
                         case CHUNK -> chunk(stateMachine, in.getLong(), in.getLong(), in.getInt());
+                        case ReplicaRepair.SEGMENT, ReplicaRepair.RANGE, ReplicaRepair.ENTRY ->
+                            ReplicaRepair.serve(stateMachine, kind, in);
                         default -> throw new IllegalArgumentException("unknown partition query kind " + kind);
                     };
             return CompletableFuture.completedFuture(Message.valueOf(reply));
@@ -131,6 +139,10 @@ final class SnapshotInstaller {
             SnapshotInfo snapshot = stateMachine.getLatestSnapshot();
             if (snapshot == null) {
                 throw new IllegalStateException(stateMachine.topicPartition() + " has no snapshot to install yet");
+            }
+            if (stateMachine.restoringLostData()) {
+                throw new IllegalStateException(stateMachine.topicPartition()
+                        + " is restoring data its segments lost; install from another replica");
             }
             PartitionLog log = stateMachine.log();
             PartitionMetadataStore metadata = log.metadata();
@@ -218,47 +230,103 @@ final class SnapshotInstaller {
      * <p>The queries go to that one server as stale reads, which need no ready leader: a new leader is
      * not ready until a majority holds the first entry of its term, and that majority may need this very
      * replica, which cannot take entries until it has installed. A query through the leader would wait
-     * for the install it is part of.
+     * for the install it is part of. The leader need not be in this replica's configuration (a replica
+     * that joins a group starts without one): its address comes with the request.
+     *
+     * <p>A failed attempt is logged here, once, with its cause (Ratis reports only that the install
+     * failed) and then thrown: the leader asks again and the copy resumes where it stopped.
      */
-    TermIndex install(PartitionStateMachine stateMachine, RaftPeerId leader, TermIndex leaderFirst) {
+    TermIndex install(PartitionStateMachine stateMachine, RaftPeer leader, TermIndex leaderFirst) {
         TopicPartition tp = stateMachine.topicPartition();
         long started = System.nanoTime();
+        RaftPeer source = leader;
         try {
-            RaftPeerId source = leader != null ? leader : node.leaderOf(tp);
+            if (source == null) {
+                source = node.leaderPeerOf(tp);
+            }
             if (source == null) {
                 throw new IOException("no leader is known to copy the snapshot from");
             }
-            try (RaftClient client = node.groupClient(tp)) {
-                Manifest manifest = decodeManifest(query(
-                        client, source, ByteBuffer.allocate(2).put(VERSION).put(MANIFEST)));
-                if (leaderFirst != null && manifest.index() + 1 < leaderFirst.getIndex()) {
-                    throw new IllegalStateException(tp + ": the leader's snapshot ends at Raft index "
-                            + manifest.index() + " but its log starts at " + leaderFirst.getIndex());
-                }
-                Path stage = node.dataDir().resolve("install").resolve(tp.topic() + "-" + tp.partition());
-                long copied = fetchFiles(client, source, manifest, stage);
-                stateMachine.replaceLog(() -> adopt(tp, manifest, stage));
-                deleteTree(stage);
-                long total =
-                        manifest.files().stream().mapToLong(FileSpec::length).sum();
-                lastInstall = new InstallStats(tp, manifest.index(), total, copied);
-                LOG.info(
-                        "{}: installed the leader's snapshot at Raft index {} (offsets {}..{}, {} files, {} bytes copied) in {} ms",
-                        tp,
-                        manifest.index(),
-                        manifest.logStartOffset(),
-                        manifest.endOffset(),
-                        manifest.files().size(),
-                        copied,
-                        (System.nanoTime() - started) / 1_000_000);
-                return TermIndex.valueOf(manifest.term(), manifest.index());
+            // One install per partition at a time: a division re-created while the one Ratis closed was still
+            // copying installs into the same staging directory (the closed one's copy stops at its next chunk).
+            ReentrantLock installing = installLocks.computeIfAbsent(tp, k -> new ReentrantLock());
+            installing.lock();
+            try {
+                return copyFrom(stateMachine, source, leaderFirst, started);
+            } finally {
+                installing.unlock();
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(tp + ": snapshot install failed; it resumes on the next attempt", e);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn(
+                    "{}: installing the leader's snapshot from {} failed after {} ms: {}. The leader asks again and"
+                            + " the copy resumes where it stopped; if this repeats, check that {} is reachable and"
+                            + " serves {} (its log and the status of its replica), and this node's disk under {}",
+                    tp,
+                    source == null ? "an unknown leader" : source.getId(),
+                    (System.nanoTime() - started) / 1_000_000,
+                    causes(e),
+                    source == null ? "the leader" : source.getId() + " (" + source.getAddress() + ")",
+                    tp,
+                    node.dataDir());
+            LOG.debug("{}: the failed install", tp, e);
+            throw new UncheckedIOException(
+                    tp + ": snapshot install from " + (source == null ? "the leader" : source.getId()) + " failed ("
+                            + causes(e) + "); it resumes on the next attempt",
+                    e instanceof IOException io ? io : new IOException(e));
         }
     }
 
-    private static ByteBuffer query(RaftClient client, RaftPeerId source, ByteBuffer request) throws IOException {
+    private TermIndex copyFrom(PartitionStateMachine stateMachine, RaftPeer source, TermIndex leaderFirst, long started)
+            throws IOException {
+        TopicPartition tp = stateMachine.topicPartition();
+        try (RaftClient client = node.groupClient(tp, source)) {
+            Manifest manifest = decodeManifest(query(
+                    client, source.getId(), ByteBuffer.allocate(2).put(VERSION).put(MANIFEST)));
+            if (leaderFirst != null && manifest.index() + 1 < leaderFirst.getIndex()) {
+                throw new IllegalStateException(tp + ": the leader's snapshot ends at Raft index " + manifest.index()
+                        + " but its log starts at " + leaderFirst.getIndex());
+            }
+            Path stage = node.dataDir().resolve("install").resolve(tp.topic() + "-" + tp.partition());
+            long copied = fetchFiles(stateMachine, client, source.getId(), manifest, stage);
+            long total = manifest.files().stream().mapToLong(FileSpec::length).sum();
+            stateMachine.replaceLog(() -> {
+                adopt(tp, manifest, stage);
+                // Before the replica shows the installed state: whoever sees it sees the stats too.
+                lastInstall = new InstallStats(tp, manifest.index(), total, copied);
+            });
+            deleteTree(stage);
+            LOG.info(
+                    "{}: installed the leader's snapshot at Raft index {} (offsets {}..{}, {} files, {} bytes"
+                            + " copied) in {} ms",
+                    tp,
+                    manifest.index(),
+                    manifest.logStartOffset(),
+                    manifest.endOffset(),
+                    manifest.files().size(),
+                    copied,
+                    (System.nanoTime() - started) / 1_000_000);
+            return TermIndex.valueOf(manifest.term(), manifest.index());
+        }
+    }
+
+    /** The messages of a failure and of its causes, outermost first: what a log line needs to say why. */
+    static String causes(Throwable failure) {
+        StringBuilder text = new StringBuilder();
+        Set<Throwable> seen = new HashSet<>();
+        for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) {
+            if (text.length() > 0) {
+                text.append(" <- ");
+            }
+            text.append(t.getClass().getSimpleName());
+            if (t.getMessage() != null) {
+                text.append(": ").append(t.getMessage());
+            }
+        }
+        return text.toString();
+    }
+
+    /** Sends a partition query to one replica as a stale read (no ready leader needed); the reply's content. */
+    static ByteBuffer query(RaftClient client, RaftPeerId source, ByteBuffer request) throws IOException {
         request.flip();
         RaftClientReply reply =
                 client.io().sendStaleRead(Message.valueOf(UnsafeByteOperations.unsafeWrap(request)), 0, source);
@@ -269,7 +337,9 @@ final class SnapshotInstaller {
     }
 
     /** Copies every file of the manifest into {@code stage}, keeping what an earlier attempt copied. */
-    private long fetchFiles(RaftClient client, RaftPeerId source, Manifest manifest, Path stage) throws IOException {
+    private long fetchFiles(
+            PartitionStateMachine stateMachine, RaftClient client, RaftPeerId source, Manifest manifest, Path stage)
+            throws IOException {
         Files.createDirectories(stage);
         Set<Path> wanted = new HashSet<>();
         manifest.files().forEach(f -> wanted.add(segmentPath(stage, f.baseOffset())));
@@ -291,23 +361,11 @@ final class SnapshotInstaller {
                     position = file.length();
                 }
                 while (position < file.length()) {
+                    if (stateMachine.isClosed()) {
+                        throw new IOException("this replica's division was closed; the copy stops");
+                    }
                     int length = (int) Math.min(chunkBytes, file.length() - position);
-                    ByteBuffer request = ByteBuffer.allocate(22)
-                            .put(VERSION)
-                            .put(CHUNK)
-                            .putLong(file.baseOffset())
-                            .putLong(position)
-                            .putInt(length);
-                    ByteBuffer reply = query(client, source, request);
-                    if (reply.remaining() != 5 + length || reply.get() != VERSION) {
-                        throw new IOException("malformed chunk of " + path.getFileName() + " at " + position);
-                    }
-                    int expected = reply.getInt();
-                    CRC32C crc = new CRC32C();
-                    crc.update(reply.duplicate());
-                    if ((int) crc.getValue() != expected) {
-                        throw new IOException("CRC mismatch in the chunk of " + path.getFileName() + " at " + position);
-                    }
+                    ByteBuffer reply = fetchChunk(client, source, file.baseOffset(), position, length);
                     while (reply.hasRemaining()) {
                         position += out.write(reply, position);
                     }
@@ -315,8 +373,59 @@ final class SnapshotInstaller {
                     copied += length;
                 }
             }
+            String damage = firstProblem(path, file.baseOffset());
+            if (damage != null) {
+                Files.delete(path); // copy it again on the next attempt, perhaps from another leader
+                throw new IOException(
+                        "the copy of segment " + file.baseOffset() + " from " + source + " is damaged: " + damage);
+            }
         }
         return copied;
+    }
+
+    /** Null when the file holds only whole, valid, continuous batches from {@code baseOffset} on. */
+    static String firstProblem(Path file, long baseOffset) throws IOException {
+        ByteBuffer data;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            data = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+        }
+        int position = 0;
+        long expected = baseOffset;
+        while (position < data.capacity()) {
+            SegmentScanner.Step step = SegmentScanner.check(data, position, data.capacity(), expected);
+            if (!step.ok()) {
+                return step.describe();
+            }
+            expected = step.lastOffset() + 1;
+            position = step.end();
+        }
+        return null;
+    }
+
+    /**
+     * Copies {@code length} bytes at {@code position} of the segment starting at {@code baseOffset} from
+     * {@code source}, checking the chunk's CRC-32C; the bytes (position 0).
+     */
+    static ByteBuffer fetchChunk(RaftClient client, RaftPeerId source, long baseOffset, long position, int length)
+            throws IOException {
+        ByteBuffer request = ByteBuffer.allocate(22)
+                .put(VERSION)
+                .put(CHUNK)
+                .putLong(baseOffset)
+                .putLong(position)
+                .putInt(length);
+        ByteBuffer reply = query(client, source, request);
+        String name = String.format("%020d.log", baseOffset);
+        if (reply.remaining() != 5 + length || reply.get() != VERSION) {
+            throw new IOException("malformed chunk of " + name + " at " + position + " from " + source);
+        }
+        int expected = reply.getInt();
+        CRC32C crc = new CRC32C();
+        crc.update(reply.duplicate());
+        if ((int) crc.getValue() != expected) {
+            throw new IOException("CRC mismatch in the chunk of " + name + " at " + position + " from " + source);
+        }
+        return reply.slice();
     }
 
     /** Replaces the partition's files and metadata with the copied snapshot (its log is closed). */
@@ -373,7 +482,9 @@ final class SnapshotInstaller {
                 + 4
                 + manifest.abortedTxns().size() * 32
                 + 4
-                + manifest.producers().size() * 12;
+                + manifest.producers().size() * 12
+                + 4
+                + manifest.producers().size() * 16;
         for (ProducerStateEntry producer : manifest.producers()) {
             size += 8 + 2 + 8 + 8 + 4 + producer.batches().size() * 32;
         }
@@ -411,6 +522,8 @@ final class SnapshotInstaller {
         }
         out.putInt(manifest.producers().size());
         manifest.producers().forEach(p -> out.putLong(p.producerId()).putInt(p.coordinatorEpoch()));
+        out.putInt(manifest.producers().size());
+        manifest.producers().forEach(p -> out.putLong(p.producerId()).putLong(p.lastMarkerOffset()));
         out.flip();
         return UnsafeByteOperations.unsafeWrap(out);
     }
@@ -449,19 +562,26 @@ final class SnapshotInstaller {
                 aborted.add(new AbortedTxn(in.getLong(), in.getLong(), in.getLong(), in.getLong()));
             }
         }
+        Map<Long, Integer> coordinatorEpochs = new HashMap<>();
         if (in.remaining() >= 4) {
-            Map<Long, Integer> coordinatorEpochs = new HashMap<>();
             for (int i = in.getInt(); i > 0; i--) {
                 coordinatorEpochs.put(in.getLong(), in.getInt());
             }
-            producers.replaceAll(p -> new ProducerStateEntry(
-                    p.producerId(),
-                    p.producerEpoch(),
-                    p.batches(),
-                    p.currentTxnFirstOffset(),
-                    p.lastTimestampMs(),
-                    coordinatorEpochs.getOrDefault(p.producerId(), ProducerStateEntry.NO_COORDINATOR_EPOCH)));
         }
+        Map<Long, Long> markerOffsets = new HashMap<>();
+        if (in.remaining() >= 4) {
+            for (int i = in.getInt(); i > 0; i--) {
+                markerOffsets.put(in.getLong(), in.getLong());
+            }
+        }
+        producers.replaceAll(p -> new ProducerStateEntry(
+                p.producerId(),
+                p.producerEpoch(),
+                p.batches(),
+                p.currentTxnFirstOffset(),
+                p.lastTimestampMs(),
+                coordinatorEpochs.getOrDefault(p.producerId(), ProducerStateEntry.NO_COORDINATOR_EPOCH),
+                markerOffsets.getOrDefault(p.producerId(), ProducerStateEntry.NO_MARKER)));
         return new Manifest(term, index, logStart, end, epochs, producers, files, aborted);
     }
 }

@@ -12,6 +12,23 @@ import org.junit.jupiter.api.Test;
 
 class EntryCodecTest {
     @Test
+    void verifiedRecordsCarryTheirGuard() {
+        VerificationGuard guard = new VerificationGuard(7, 1_234);
+        ByteBuffer records = ByteBuffer.wrap(new byte[] {5, 6, 7});
+        EntryCodec.Append append = (EntryCodec.Append)
+                EntryCodec.decodeRequest(EntryCodec.encodeRequest(BatchValidator.Origin.CLIENT, records, guard));
+        assertThat(append.guard()).isEqualTo(guard);
+        assertThat(append.records().toByteArray()).containsExactly(5, 6, 7);
+
+        ByteString header = EntryCodec.encodeHeader(BatchValidator.Origin.CLIENT, 99L, guard);
+        ByteString logData = header.concat(ByteString.copyFrom(new byte[] {5, 6, 7}));
+        EntryCodec.Header decoded = EntryCodec.decodeHeader(logData);
+        assertThat(decoded).isEqualTo(new EntryCodec.AppendHeader(BatchValidator.Origin.CLIENT, 99L, guard));
+        assertThat(decoded.sizeInBytes()).isEqualTo(header.size()).isEqualTo(EntryCodec.VERIFIED_HEADER_BYTES);
+        assertThat(logData.substring(decoded.sizeInBytes()).toByteArray()).containsExactly(5, 6, 7);
+    }
+
+    @Test
     void requestHeaderAndReplyRoundTrip() {
         ByteBuffer records = ByteBuffer.wrap(new byte[] {1, 2, 3, 4});
         EntryCodec.Request request =

@@ -3,6 +3,7 @@ package dev.sluice.raft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sluice.raft.transport.FaultInjectingRpcFactory;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
@@ -45,11 +46,32 @@ class RaftSettingsTest {
                 .isFalse();
         assertThat(RaftServerConfigKeys.Log.StateMachineData.cachingEnabled(props))
                 .isFalse();
-        assertThat(RaftConfigKeys.Rpc.type(props, null).name()).isEqualTo("GRPC");
+        assertThat(props.get(RaftConfigKeys.Rpc.TYPE_KEY)).isEqualTo(GrpcTransport.class.getName());
         // Ratis requires every group's write buffer to hold the largest append request.
         long appender = RaftServerConfigKeys.Log.Appender.bufferByteLimit(props).getSize();
         assertThat(appender).isGreaterThanOrEqualTo(1024 * 1024);
         assertThat(RaftServerConfigKeys.Log.writeBufferSize(props).getSize()).isGreaterThanOrEqualTo(appender + 8);
+    }
+
+    @Test
+    void faultySelectsTheFaultInjectingTransportUnderItsOwnKeys() {
+        RaftSettings settings = RaftSettings.parse(Map.of(
+                RaftSettings.RPC_TYPE, "faulty",
+                RaftSettings.FAULT_INJECTOR, "chaos",
+                RaftSettings.FAULT_SEED, "42"));
+        RaftProperties props = settings.toRaftProperties(Path.of("/data/raft"), "127.0.0.1", 9300, 1024 * 1024);
+
+        assertThat(settings.faulty()).isTrue();
+        assertThat(settings.faultSeed()).isEqualTo(42);
+        assertThat(RaftSettings.defaults().faultSeed()).isZero();
+        assertThat(props.get(RaftConfigKeys.Rpc.TYPE_KEY)).isEqualTo(FaultInjectingRpcFactory.class.getName());
+        assertThat(props.get(FaultInjectingRpcFactory.INJECTOR_NAME_KEY)).isEqualTo("chaos");
+        assertThat(FaultInjection.FACTORY).isEqualTo(FaultInjectingRpcFactory.class.getName());
+        assertThat(FaultInjection.INJECTOR_KEY).isEqualTo(FaultInjectingRpcFactory.INJECTOR_NAME_KEY);
+        assertThat(FaultInjection.SELF_KEY).isEqualTo(FaultInjectingRpcFactory.SELF_KEY);
+        assertThat(props.get(FaultInjectingRpcFactory.SELF_KEY))
+                .as("RaftNode, which knows the node's id, names it")
+                .isNull();
     }
 
     @Test

@@ -48,6 +48,10 @@ final class ConfigDocsCommand implements Callable<Integer> {
         out.append("How the group coordinator treats consumer groups and their committed offsets, with Kafka's"
                 + " broker-config names; they go in the node's file.\n\n");
         table(out, dev.sluice.coordinator.group.GroupCoordinatorConfig.CONFIG_DEF);
+        out.append("## Transaction settings\n\n");
+        out.append("How the transaction coordinator treats transactional producers, with Kafka's broker-config"
+                + " names; they go in the node's file.\n\n");
+        table(out, dev.sluice.coordinator.txn.TxnCoordinatorConfig.CONFIG_DEF);
         return out.toString();
     }
 

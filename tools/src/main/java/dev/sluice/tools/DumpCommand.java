@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.partitionstore.BatchHeader;
 import dev.sluice.partitionstore.NodeStore;
-import dev.sluice.partitionstore.OffsetPosition;
-import dev.sluice.partitionstore.PartitionMetadataStore;
-import dev.sluice.partitionstore.PartitionState;
+import dev.sluice.partitionstore.PartitionVerifier;
 import dev.sluice.partitionstore.SegmentFile;
 import dev.sluice.partitionstore.SegmentScanner;
 import dev.sluice.partitionstore.SegmentScanner.Problem;
@@ -60,9 +58,16 @@ final class DumpCommand implements Callable<Integer> {
 
     @Parameters(
             arity = "1..*",
-            paramLabel = "FILE_OR_PARTITION_DIR",
-            description = "Segment files (*.log) or partition directories.")
+            paramLabel = "FILE_OR_DIR",
+            description = "Segment files (*.log), partition directories, or a node's data directory (every"
+                    + " partition under its partitions/).")
     List<Path> paths;
+
+    @Option(
+            names = "--quiet",
+            description = "Print no batch or record lines: only problems and the summary (for --verify of large"
+                    + " data directories).")
+    boolean quiet;
 
     @Option(names = "--print-data", description = "Also print every record: offset, timestamp, key, value, headers.")
     boolean printData;
@@ -96,7 +101,9 @@ final class DumpCommand implements Callable<Integer> {
         int status = 0;
         for (Path path : paths) {
             try {
-                if (Files.isDirectory(path)) {
+                if (Files.isDirectory(path.resolve("partitions"))) {
+                    dumpDataDir(path.resolve("partitions"));
+                } else if (Files.isDirectory(path)) {
                     dumpPartitionDir(path);
                 } else if (Files.isRegularFile(path)) {
                     dumpFiles(List.of(path), null);
@@ -114,6 +121,23 @@ final class DumpCommand implements Callable<Integer> {
             return status;
         }
         return verify && problems > 0 ? 1 : 0;
+    }
+
+    /** Every partition directory of a node's data directory; one without segments has nothing to check. */
+    private void dumpDataDir(Path partitions) throws IOException {
+        List<Path> dirs;
+        try (Stream<Path> listing = Files.list(partitions)) {
+            dirs = listing.filter(Files::isDirectory).sorted().toList();
+        }
+        for (Path dir : dirs) {
+            boolean hasSegments;
+            try (Stream<Path> listing = Files.list(dir)) {
+                hasSegments = listing.anyMatch(p -> baseOffsetOf(p) >= 0);
+            }
+            if (hasSegments) {
+                dumpPartitionDir(dir);
+            }
+        }
     }
 
     private void dumpPartitionDir(Path dir) throws IOException {
@@ -147,12 +171,7 @@ final class DumpCommand implements Callable<Integer> {
                 throw new IOException("not a segment file: expected a name of 20 digits and .log, like"
                         + " 00000000000000000000.log");
             }
-            if (expectedNext >= 0 && base != expectedNext) {
-                problem(
-                        path,
-                        0,
-                        "segment starts at offset " + base + " but the previous segment ends at " + expectedNext);
-            }
+            PartitionVerifier.checkContinuity(path, base, expectedNext, this::problem);
             List<Integer> starts = new ArrayList<>();
             long end = dumpSegment(path, base, starts);
             batchStarts.put(base, starts);
@@ -170,36 +189,23 @@ final class DumpCommand implements Callable<Integer> {
         }
     }
 
-    /** Walks one segment; returns the offset after its last valid batch. */
+    /** Walks one segment (the checks of {@link PartitionVerifier}); returns the offset after its last batch. */
     private long dumpSegment(Path path, long base, List<Integer> starts) throws IOException {
-        if (!json) {
+        if (!json && !quiet) {
             out.println("Dumping " + path);
         }
         ByteBuffer data = files.mapReadOnly(path);
-        int limit = data.capacity();
-        int position = 0;
-        long expected = base;
-        while (position < limit) {
-            SegmentScanner.Step step = SegmentScanner.check(data, position, limit, expected);
-            if (step.problem() == Problem.END) {
-                break;
+        return PartitionVerifier.checkSegment(path, base, data, starts, new PartitionVerifier.Listener() {
+            @Override
+            public void batch(Path file, ByteBuffer bytes, SegmentScanner.Step step) {
+                printBatch(file, bytes, step);
             }
-            boolean framed = step.problem() == Problem.NONE
-                    || step.problem() == Problem.CRC_MISMATCH
-                    || step.problem() == Problem.OFFSET_DISCONTINUITY;
-            if (!framed) {
-                problem(path, position, step.describe() + "; " + (limit - position) + " bytes after it not read");
-                break;
+
+            @Override
+            public void problem(Path file, int position, String description) {
+                DumpCommand.this.problem(file, position, description);
             }
-            if (!step.ok()) {
-                problem(path, position, step.describe());
-            }
-            starts.add(position);
-            printBatch(path, data, step);
-            expected = step.lastOffset() + 1;
-            position = step.end();
-        }
-        return expected;
+        });
     }
 
     private void printBatch(Path path, ByteBuffer data, SegmentScanner.Step step) {
@@ -211,6 +217,9 @@ final class DumpCommand implements Callable<Integer> {
         int baseSequence = BatchHeader.baseSequence(data, at);
         int lastSequence = baseSequence < 0 ? -1 : baseSequence + BatchHeader.lastOffsetDelta(data, at);
         String codec = codecName(BatchHeader.compressionId(data, at));
+        if (quiet) {
+            return;
+        }
         if (json) {
             ObjectNode node = mapper.createObjectNode()
                     .put("type", "batch")
@@ -289,46 +298,12 @@ final class DumpCommand implements Callable<Integer> {
             return;
         }
         try (RocksDbNodeMetadata metadata = RocksDbNodeMetadata.openReadOnly(dbDir)) {
-            PartitionMetadataStore store = metadata.partition(tp);
-            int[] checked = {0};
-            store.forEachOffsetIndex(entry -> {
-                checked[0]++;
-                String wrong = checkIndexEntry(entry, batchStarts, sizes, partitionDir);
-                if (wrong != null) {
-                    problem(partitionDir, entry.position(), wrong);
-                }
-            });
-            PartitionState state = store.loadState();
-            long firstBase = batchStarts.keySet().stream().min(Long::compare).orElse(0L);
-            if (state.logStartOffset() < firstBase) {
-                problem(
-                        partitionDir,
-                        0,
-                        "log start offset " + state.logStartOffset() + " lies before the first segment (" + firstBase
-                                + ")");
-            }
+            int checked = PartitionVerifier.checkIndex(
+                    partitionDir, metadata.partition(tp), batchStarts, sizes, this::problem);
             if (!json) {
-                out.println("Checked " + checked[0] + " offset index entries of " + tp + " in " + dbDir);
+                out.println("Checked " + checked + " offset index entries of " + tp + " in " + dbDir);
             }
         }
-    }
-
-    private static String checkIndexEntry(
-            OffsetPosition entry, Map<Long, List<Integer>> batchStarts, Map<Long, Integer> sizes, Path dir) {
-        List<Integer> starts = batchStarts.get(entry.segmentBaseOffset());
-        if (starts == null) {
-            return "index entry for offset " + entry.offset() + " names segment " + entry.segmentBaseOffset()
-                    + ", which is not in " + dir;
-        }
-        if (entry.position() >= sizes.get(entry.segmentBaseOffset())) {
-            return "index entry for offset " + entry.offset() + " points at position " + entry.position()
-                    + ", past the end of segment " + entry.segmentBaseOffset();
-        }
-        if (!starts.contains(entry.position())) {
-            return "index entry for offset " + entry.offset() + " points at position " + entry.position()
-                    + " of segment " + entry.segmentBaseOffset() + ", where no batch starts";
-        }
-        return null;
     }
 
     private void problem(Path path, int position, String description) {

@@ -1,5 +1,6 @@
 package dev.sluice.tools;
 
+import java.util.ServiceLoader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,6 +18,7 @@ import picocli.CommandLine.Command;
             ConfigDocsCommand.class,
             TopicsCommand.class,
             GroupsCommand.class,
+            TransactionsCommand.class,
             ClusterCommand.class,
             ProduceCommand.class,
             ConsumeCommand.class,
@@ -35,9 +37,15 @@ public final class SluiceTool implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** The configured command line, for tests to execute in-process. */
+    /**
+     * The configured command line, for tests to execute in-process: the subcommands above and every
+     * {@link ToolExtension} on the classpath.
+     */
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new SluiceTool());
+        for (ToolExtension extension : ServiceLoader.load(ToolExtension.class)) {
+            commandLine.addSubcommand(extension.command());
+        }
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("sluice " + cmd.getCommandName() + ": " + e.getMessage());
             return 2;

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
@@ -34,19 +35,31 @@ final class NodeProcesses implements AutoCloseable {
     private final int nodes;
     private final int basePort;
     private final Process[] processes;
+    private final Map<String, String> settings;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
-    private NodeProcesses(Path dir, int nodes, int basePort) {
+    private NodeProcesses(Path dir, int nodes, int basePort, Map<String, String> settings) {
         this.dir = dir;
         this.nodes = nodes;
         this.basePort = basePort;
         this.processes = new Process[nodes];
+        this.settings = Map.copyOf(settings);
     }
 
     /** Starts {@code nodes} node processes under {@code dir} and waits until every one is ready. */
     static NodeProcesses start(Path dir, int nodes) throws IOException, InterruptedException {
-        NodeProcesses cluster = new NodeProcesses(dir, nodes, freeBasePort(nodes));
+        return start(dir, nodes, Map.of());
+    }
+
+    /**
+     * Starts {@code nodes} node processes under {@code dir}, each with {@code settings} added to the
+     * configuration {@code sluice local} writes (node settings such as short transaction timeouts), and waits
+     * until every one is ready.
+     */
+    static NodeProcesses start(Path dir, int nodes, Map<String, String> settings)
+            throws IOException, InterruptedException {
+        NodeProcesses cluster = new NodeProcesses(dir, nodes, freeBasePort(nodes), settings);
         try {
             for (int n = 1; n <= nodes; n++) {
                 cluster.startNode(n);
@@ -118,7 +131,10 @@ final class NodeProcesses implements AutoCloseable {
         Path nodeDir = nodeDir(n);
         Files.createDirectories(nodeDir);
         Path config = nodeDir.resolve("node.properties");
-        Files.writeString(config, LocalCommand.nodeProperties(n, nodes, basePort, nodeDir));
+        StringBuilder properties = new StringBuilder(LocalCommand.nodeProperties(n, nodes, basePort, nodeDir));
+        settings.forEach(
+                (key, value) -> properties.append(key).append('=').append(value).append('\n'));
+        Files.writeString(config, properties);
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // The test JVM's flags (module opens and the like), without its agents and heap size.

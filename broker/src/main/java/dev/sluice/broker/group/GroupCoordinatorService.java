@@ -62,6 +62,7 @@ public final class GroupCoordinatorService implements AutoCloseable {
         this.config = config;
         this.offsetsPartitionCount = offsetsPartitionCount;
         this.view = new GroupView(raft.store().metadata());
+        view.setMarkerListener(this::markerApplied);
         raft.addApplyListener(view);
         this.watcher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "sluice-groups-" + raft.id());
@@ -113,6 +114,14 @@ public final class GroupCoordinatorService implements AutoCloseable {
 
     long nextRequestHandle() {
         return requestHandles.incrementAndGet();
+    }
+
+    /** A transaction marker reached the groups of an offsets partition: its coordinator, if here, applies it too. */
+    private void markerApplied(TopicPartition tp, long producerId, short producerEpoch, boolean commit, long offset) {
+        OffsetsPartitionRuntime runtime = runtimes.get(tp.partition());
+        if (runtime != null) {
+            runtime.markerApplied(producerId, producerEpoch, commit, offset);
+        }
     }
 
     /** Checks leadership now (on the watcher thread). */

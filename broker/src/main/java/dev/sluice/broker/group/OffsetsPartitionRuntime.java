@@ -7,11 +7,14 @@ import dev.sluice.coordinator.group.GroupRecord;
 import dev.sluice.coordinator.group.GroupResult;
 import dev.sluice.partitionstore.BatchValidator;
 import dev.sluice.partitionstore.PartitionLog;
+import dev.sluice.partitionstore.ProducerStateEntry;
 import dev.sluice.raft.AppendOutcome;
 import dev.sluice.raft.PartitionStateMachine;
 import dev.sluice.raft.RaftNode;
 import dev.sluice.raft.ReplicaStatus;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -24,6 +27,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CoordinatorLoadInProgressException;
 import org.apache.kafka.common.errors.NotCoordinatorException;
 import org.apache.kafka.common.errors.UnknownServerException;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +50,21 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * A batch of one record with a null key and a null value is a load marker (see below) and carries no group
- * record.
+ * record. A step's transactional offsets (TxnOffsetCommit) are a transactional batch of their producer without
+ * a sequence ({@link GroupView#batchOf}); the transaction coordinator's COMMIT or ABORT marker for the producer,
+ * written through the partition's Raft group by whichever node coordinates the transaction, ends them.
+ *
+ * <h2>Transaction markers</h2>
+ *
+ * The node's {@link GroupView} applies every marker on every replica and tells the runtime of the marker's
+ * partition ({@link #markerApplied}); the runtime hands it to the state on its thread. Markers the loaded view
+ * already reflected (below {@link GroupView.Loaded#viewOffset()}) are skipped, markers that arrive before the
+ * load finished wait for it. A marker may overtake records the state emitted before it and the log has not
+ * applied yet; the state orders transactional and plain commits by emission, so the outcome is the log's.
+ * A transactional batch the partition refuses (the producer was fenced by a newer epoch meanwhile) answers its
+ * request with the partition's error and unloads the runtime, as the state already counted the offsets pending;
+ * the reloaded state knows the producer's newer epoch from the partition's producer state and refuses the
+ * retried request before writing.
  *
  * <h2>Lifecycle</h2>
  *
@@ -80,6 +101,12 @@ final class OffsetsPartitionRuntime {
     private CompletableFuture<Boolean> lastWrite = CompletableFuture.completedFuture(true);
     private ScheduledFuture<?> timer;
     private long timerAtMs = Long.MAX_VALUE;
+    /** Markers applied while loading, before the state exists. */
+    private final List<Marker> markersWhileLoading = new ArrayList<>();
+    /** Markers below this offset are in the loaded state already. */
+    private long loadedViewOffset = Long.MAX_VALUE;
+
+    private record Marker(long producerId, short producerEpoch, boolean commit, long offset) {}
 
     private volatile boolean active;
     private volatile boolean unloaded;
@@ -151,7 +178,18 @@ final class OffsetsPartitionRuntime {
             if (log == null) {
                 throw new IllegalStateException("no local log of " + tp);
             }
-            records = service.view().load(tp, log, marker.lastOffset() + 1, partitionCount, loaded);
+            GroupView.Loaded view = service.view().load(tp, log, marker.lastOffset() + 1, partitionCount, loaded);
+            records = view.records();
+            for (ProducerStateEntry producer : stateMachine.producerStates()) {
+                loaded.replayProducerEpoch(producer.producerId(), producer.producerEpoch());
+            }
+            loadedViewOffset = view.viewOffset();
+            for (Marker early : markersWhileLoading) {
+                if (early.offset() >= loadedViewOffset) {
+                    loaded.replayEndTransactionMarker(early.producerId(), early.producerEpoch(), early.commit());
+                }
+            }
+            markersWhileLoading.clear();
         } catch (RuntimeException e) {
             LOG.error("{}: cannot load the consumer groups", tp, e);
             fail("the groups could not be loaded: " + e.getMessage());
@@ -167,6 +205,22 @@ final class OffsetsPartitionRuntime {
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs),
                 state.groupIds().size());
         process(activation);
+    }
+
+    // ---- transaction markers ----
+
+    /** A COMMIT or ABORT marker at {@code offset} was applied to the partition's view; any thread. */
+    void markerApplied(long producerId, short producerEpoch, boolean commit, long offset) {
+        run(() -> {
+            if (unloaded) {
+                return;
+            }
+            if (state == null) {
+                markersWhileLoading.add(new Marker(producerId, producerEpoch, commit, offset));
+            } else if (offset >= loadedViewOffset) {
+                state.replayEndTransactionMarker(producerId, producerEpoch, commit);
+            }
+        });
     }
 
     // ---- requests and timers ----
@@ -237,22 +291,25 @@ final class OffsetsPartitionRuntime {
 
     /** Writes a step's records (one entry) and sends or schedules its completions. */
     private void process(GroupResult result) {
+        CompletableFuture<Errors> stepWrite = CompletableFuture.completedFuture(Errors.NONE);
         if (!result.records().isEmpty()) {
             CompletableFuture<AppendOutcome> append =
                     raft.append(tp, GroupView.batchOf(result.records()), BatchValidator.Origin.COORDINATOR);
-            CompletableFuture<Boolean> written = append.handle((outcome, failure) -> {
+            stepWrite = append.handle((outcome, failure) -> {
                 if (failure == null && outcome.succeeded()) {
-                    return true;
+                    return Errors.NONE;
                 }
                 LOG.warn(
                         "{}: group records not written ({}); giving up the partition's groups",
                         tp,
                         failure != null ? failure : outcome.error() + " " + outcome.errorMessage());
                 run(() -> fail("a write failed"));
-                return false;
+                return failure != null || outcome.error() == null ? Errors.UNKNOWN_SERVER_ERROR : outcome.error();
             });
+            CompletableFuture<Boolean> written = stepWrite.thenApply(error -> error == Errors.NONE);
             lastWrite = lastWrite.thenCombine(written, (before, now) -> before && now);
         }
+        CompletableFuture<Errors> ownWrite = stepWrite;
         for (GroupResult.Completion completion : result.completions()) {
             CompletableFuture<Message> answer = pending.remove(completion.requestHandle());
             if (answer == null) {
@@ -263,8 +320,12 @@ final class OffsetsPartitionRuntime {
                 answer.complete(completion.response());
             } else {
                 lastWrite.thenAccept(ok -> {
+                    Errors refused = ok ? Errors.NONE : ownWrite.getNow(Errors.NONE);
                     if (ok) {
                         answer.complete(completion.response());
+                    } else if (completion.response() instanceof TxnOffsetCommitResponseData txn
+                            && isProducerError(refused)) {
+                        answer.complete(withError(txn, refused));
                     } else {
                         answer.completeExceptionally(notCoordinator());
                     }
@@ -316,6 +377,29 @@ final class OffsetsPartitionRuntime {
         service.wake();
         // work queued already still runs (and finds this runtime unloaded); later callbacks are refused
         executor.shutdown();
+    }
+
+    /** The partition refused the producer's batch: the client must see why (it is fenced), not retry. */
+    private static boolean isProducerError(Errors error) {
+        return error == Errors.INVALID_PRODUCER_EPOCH
+                || error == Errors.PRODUCER_FENCED
+                || error == Errors.INVALID_TXN_STATE;
+    }
+
+    private static TxnOffsetCommitResponseData withError(TxnOffsetCommitResponseData response, Errors error) {
+        TxnOffsetCommitResponseData failed = new TxnOffsetCommitResponseData();
+        for (TxnOffsetCommitResponseTopic topic : response.topics()) {
+            TxnOffsetCommitResponseTopic failedTopic = new TxnOffsetCommitResponseTopic().setName(topic.name());
+            for (TxnOffsetCommitResponsePartition p : topic.partitions()) {
+                failedTopic
+                        .partitions()
+                        .add(new TxnOffsetCommitResponsePartition()
+                                .setPartitionIndex(p.partitionIndex())
+                                .setErrorCode(p.errorCode() == Errors.NONE.code() ? error.code() : p.errorCode()));
+            }
+            failed.topics().add(failedTopic);
+        }
+        return failed;
     }
 
     private NotCoordinatorException notCoordinator() {

@@ -30,6 +30,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,10 +47,12 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /health}: 200 {@code ok} while the process is up (liveness);
  *   <li>{@code GET /ready}: 200 {@code ready: <detail>} when {@link HealthReport#ready()}, else 503
  *       {@code not ready: <detail>} (readiness);
- *   <li>any other path: 404; another method than GET or HEAD on these paths: 405.
+ *   <li>the paths of the {@link HttpRoute}s it was started with, answered by them;
+ *   <li>any other path: 404; another method than GET or HEAD on the three paths above: 405.
  * </ul>
  *
- * <p>Requests are answered on one event-loop thread, so gauge suppliers and the health supplier must be fast.
+ * <p>Requests are answered on one event-loop thread, so gauge suppliers, the health supplier and routes must
+ * be fast.
  * Keep-alive is honoured. {@link #close()} is bounded and idempotent.
  */
 public final class HttpEndpoint implements AutoCloseable {
@@ -62,7 +66,8 @@ public final class HttpEndpoint implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup("http-connections", GlobalEventExecutor.INSTANCE);
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private HttpEndpoint(String host, int port, MetricsRegistry registry, Supplier<HealthReport> health)
+    private HttpEndpoint(
+            String host, int port, MetricsRegistry registry, Supplier<HealthReport> health, List<HttpRoute> routes)
             throws InterruptedException {
         this.group = new NioEventLoopGroup(1, new DefaultThreadFactory("sluice-http", true));
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -78,7 +83,7 @@ public final class HttpEndpoint implements AutoCloseable {
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpServerKeepAliveHandler())
                                 .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                                .addLast(new RequestHandler(registry, health));
+                                .addLast(new RequestHandler(registry, health, routes));
                     }
                 });
         try {
@@ -97,10 +102,23 @@ public final class HttpEndpoint implements AutoCloseable {
      */
     public static HttpEndpoint start(String host, int port, MetricsRegistry registry, Supplier<HealthReport> health)
             throws InterruptedException {
+        return start(host, port, registry, health, List.of());
+    }
+
+    /**
+     * Binds and starts serving, with more paths answered by {@code routes} (the first that serves a path
+     * answers it).
+     *
+     * @param port 0 binds an ephemeral port
+     * @param health asked at every {@code GET /ready}
+     */
+    public static HttpEndpoint start(
+            String host, int port, MetricsRegistry registry, Supplier<HealthReport> health, List<HttpRoute> routes)
+            throws InterruptedException {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(health, "health");
-        HttpEndpoint endpoint = new HttpEndpoint(host, port, registry, health);
+        HttpEndpoint endpoint = new HttpEndpoint(host, port, registry, health, List.copyOf(routes));
         log.info("HTTP endpoint on {}", endpoint.serverChannel.localAddress());
         return endpoint;
     }
@@ -125,10 +143,12 @@ public final class HttpEndpoint implements AutoCloseable {
     private static final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final MetricsRegistry registry;
         private final Supplier<HealthReport> health;
+        private final List<HttpRoute> routes;
 
-        RequestHandler(MetricsRegistry registry, Supplier<HealthReport> health) {
+        RequestHandler(MetricsRegistry registry, Supplier<HealthReport> health, List<HttpRoute> routes) {
             this.registry = registry;
             this.health = health;
+            this.routes = routes;
         }
 
         @Override
@@ -137,10 +157,16 @@ public final class HttpEndpoint implements AutoCloseable {
                 respond(ctx, request, HttpResponseStatus.BAD_REQUEST, TEXT, "bad request\n", true);
                 return;
             }
-            String path = new QueryStringDecoder(request.uri()).path();
+            QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+            String path = uri.path();
             boolean known = path.equals("/metrics") || path.equals("/health") || path.equals("/ready");
             if (!known) {
-                respond(ctx, request, HttpResponseStatus.NOT_FOUND, TEXT, "not found\n", false);
+                HttpRoute route = routeOf(path);
+                if (route == null) {
+                    respond(ctx, request, HttpResponseStatus.NOT_FOUND, TEXT, "not found\n", false);
+                } else {
+                    answer(ctx, request, route, path, uri.parameters());
+                }
                 return;
             }
             HttpMethod method = request.method();
@@ -160,6 +186,33 @@ public final class HttpEndpoint implements AutoCloseable {
                 case "/health" -> respond(ctx, request, HttpResponseStatus.OK, TEXT, "ok\n", false);
                 default -> ready(ctx, request);
             }
+        }
+
+        private HttpRoute routeOf(String path) {
+            for (HttpRoute route : routes) {
+                if (route.serves(path)) {
+                    return route;
+                }
+            }
+            return null;
+        }
+
+        private static void answer(
+                ChannelHandlerContext ctx,
+                FullHttpRequest request,
+                HttpRoute route,
+                String path,
+                Map<String, List<String>> parameters) {
+            HttpAnswer answer;
+            try {
+                answer = Objects.requireNonNull(
+                        route.answer(request.method().name(), path, parameters), "the answer of " + route);
+            } catch (RuntimeException e) {
+                log.warn("HTTP {} {} failed", request.method(), path, e);
+                answer = HttpAnswer.text(500, "internal error: " + e);
+            }
+            HttpResponseStatus status = HttpResponseStatus.valueOf(answer.status());
+            respond(ctx, request, status, answer.contentType(), answer.body(), false, answer.allow());
         }
 
         private void ready(ChannelHandlerContext ctx, FullHttpRequest request) {
@@ -190,6 +243,17 @@ public final class HttpEndpoint implements AutoCloseable {
                 String contentType,
                 String body,
                 boolean close) {
+            respond(ctx, request, status, contentType, body, close, "GET, HEAD");
+        }
+
+        private static void respond(
+                ChannelHandlerContext ctx,
+                FullHttpRequest request,
+                HttpResponseStatus status,
+                String contentType,
+                String body,
+                boolean close,
+                String allow) {
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             boolean head = request.method().equals(HttpMethod.HEAD);
             ByteBuf content = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes);
@@ -198,8 +262,8 @@ public final class HttpEndpoint implements AutoCloseable {
                     .set(HttpHeaderNames.CONTENT_TYPE, contentType)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length)
                     .set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-            if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
-                response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+            if (status == HttpResponseStatus.METHOD_NOT_ALLOWED && allow != null) {
+                response.headers().set(HttpHeaderNames.ALLOW, allow);
             }
             if (close) {
                 HttpUtil.setKeepAlive(response, false);

@@ -47,6 +47,7 @@ import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchRespon
 import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartitions;
 import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopics;
 import org.apache.kafka.common.message.SyncGroupResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.requests.AbstractRequest;
@@ -73,12 +74,17 @@ import org.apache.kafka.common.requests.OffsetFetchRequest;
 import org.apache.kafka.common.requests.OffsetFetchResponse;
 import org.apache.kafka.common.requests.SyncGroupRequest;
 import org.apache.kafka.common.requests.SyncGroupResponse;
+import org.apache.kafka.common.requests.TxnOffsetCommitRequest;
+import org.apache.kafka.common.requests.TxnOffsetCommitResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The consumer-group APIs of a node: FindCoordinator, and the classic group protocol and offset APIs, routed to
  * the {@code __consumer_offsets} partition of each group ({@link GroupCoordinatorState#partitionFor}).
+ *
+ * <p>TxnOffsetCommit is routed like OffsetCommit; the offsets it writes stay pending until the transaction
+ * coordinator's COMMIT or ABORT marker reaches the group's offsets partition.
  *
  * <p>A group's coordinator is the leader of its offsets partition. The offsets topic is created, through the
  * coordinator like any topic, by the first FindCoordinator for a group; until it exists and its partition has a
@@ -87,6 +93,9 @@ import org.slf4j.LoggerFactory;
  * DeleteGroups) are split by partition and merged, with that error for the groups of other partitions.
  */
 final class GroupApis {
+    /** TxnOffsetCommit of transaction version 1. */
+    static final short TXN_OFFSET_COMMIT_MAX_VERSION = 4;
+
     private static final Logger LOG = LoggerFactory.getLogger(GroupApis.class);
 
     /** Creates a topic through the coordinator. */
@@ -272,6 +281,22 @@ final class GroupApis {
                     data.topics().addAll(unknown);
                     return new OffsetCommitResponse(data);
                 });
+    }
+
+    /**
+     * TxnOffsetCommit: offsets committed in a producer's transaction, pending in the group's offsets partition
+     * until the transaction coordinator's marker commits or aborts them there. Up to v4: v5 belongs to
+     * transaction version 2, where the request also adds the offsets partition to the transaction.
+     */
+    CompletableFuture<AbstractResponse> txnOffsetCommit(RequestContext context, TxnOffsetCommitRequest request) {
+        if (request.version() > TXN_OFFSET_COMMIT_MAX_VERSION) {
+            return CompletableFuture.completedFuture(request.getErrorResponse(Errors.UNSUPPORTED_VERSION.exception()));
+        }
+        return oneGroup(
+                request,
+                request.data().groupId(),
+                handle -> new GroupCommand.TxnOffsetCommit(context(context, handle), request.data()),
+                m -> new TxnOffsetCommitResponse((TxnOffsetCommitResponseData) m));
     }
 
     CompletableFuture<AbstractResponse> offsetDelete(RequestContext context, OffsetDeleteRequest request) {

@@ -4,6 +4,7 @@ import dev.sluice.broker.BrokerConfig;
 import dev.sluice.broker.group.GroupCoordinatorService;
 import dev.sluice.broker.net.RequestContext;
 import dev.sluice.broker.net.RequestHandler;
+import dev.sluice.broker.txn.TransactionCoordinatorService;
 import dev.sluice.coordinator.ClusterImage;
 import dev.sluice.coordinator.ClusterImage.NodeRegistration;
 import dev.sluice.coordinator.ClusterImage.TopicInfo;
@@ -36,6 +37,8 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.AddOffsetsToTxnRequest;
+import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
 import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.CreateTopicsResponse;
@@ -47,6 +50,9 @@ import org.apache.kafka.common.requests.DescribeClusterRequest;
 import org.apache.kafka.common.requests.DescribeClusterResponse;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
 import org.apache.kafka.common.requests.DescribeGroupsRequest;
+import org.apache.kafka.common.requests.DescribeProducersRequest;
+import org.apache.kafka.common.requests.DescribeTransactionsRequest;
+import org.apache.kafka.common.requests.EndTxnRequest;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FindCoordinatorRequest;
 import org.apache.kafka.common.requests.HeartbeatRequest;
@@ -57,6 +63,7 @@ import org.apache.kafka.common.requests.JoinGroupRequest;
 import org.apache.kafka.common.requests.LeaveGroupRequest;
 import org.apache.kafka.common.requests.ListGroupsRequest;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
+import org.apache.kafka.common.requests.ListTransactionsRequest;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
@@ -65,6 +72,8 @@ import org.apache.kafka.common.requests.OffsetFetchRequest;
 import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.SyncGroupRequest;
+import org.apache.kafka.common.requests.TxnOffsetCommitRequest;
+import org.apache.kafka.common.requests.WriteTxnMarkersRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +94,7 @@ public final class KafkaApis implements RequestHandler {
     private final PartitionApis partitions;
     private final ConfigApis configs;
     private final GroupApis groups;
+    private final TransactionApis txns;
     private long nextProducerId;
     private long producerIdBlockEnd;
 
@@ -93,12 +103,14 @@ public final class KafkaApis implements RequestHandler {
             ClusterView cluster,
             CoordinatorService coordinator,
             PartitionApis partitions,
-            GroupCoordinatorService groupCoordinator) {
+            GroupCoordinatorService groupCoordinator,
+            TransactionCoordinatorService transactionCoordinator) {
         this.config = config;
         this.cluster = cluster;
         this.coordinator = coordinator;
         this.partitions = partitions;
         this.configs = new ConfigApis(config, cluster, coordinator);
+        this.txns = new TransactionApis(cluster, transactionCoordinator);
         this.groups = new GroupApis(
                 config,
                 cluster,
@@ -117,6 +129,8 @@ public final class KafkaApis implements RequestHandler {
                 ApiKeys.METADATA,
                 ApiKeys.OFFSET_FOR_LEADER_EPOCH,
                 ApiKeys.DELETE_RECORDS,
+                ApiKeys.WRITE_TXN_MARKERS,
+                ApiKeys.DESCRIBE_PRODUCERS,
                 ApiKeys.INIT_PRODUCER_ID,
                 ApiKeys.CREATE_TOPICS,
                 ApiKeys.DELETE_TOPICS,
@@ -138,6 +152,18 @@ public final class KafkaApis implements RequestHandler {
                 ApiKeys.API_VERSIONS)) {
             apis.put(key, new short[] {key.oldestVersion(), key.latestVersion()});
         }
+        // transaction version 1 only (see TransactionApis)
+        for (ApiKeys key :
+                List.of(ApiKeys.ADD_OFFSETS_TO_TXN, ApiKeys.DESCRIBE_TRANSACTIONS, ApiKeys.LIST_TRANSACTIONS)) {
+            apis.put(key, new short[] {key.oldestVersion(), key.latestVersion()});
+        }
+        apis.put(ApiKeys.ADD_PARTITIONS_TO_TXN, new short[] {
+            ApiKeys.ADD_PARTITIONS_TO_TXN.oldestVersion(), TransactionApis.ADD_PARTITIONS_TO_TXN_MAX_VERSION
+        });
+        apis.put(ApiKeys.END_TXN, new short[] {ApiKeys.END_TXN.oldestVersion(), TransactionApis.END_TXN_MAX_VERSION});
+        apis.put(
+                ApiKeys.TXN_OFFSET_COMMIT,
+                new short[] {ApiKeys.TXN_OFFSET_COMMIT.oldestVersion(), TransactionApis.TXN_OFFSET_COMMIT_MAX_VERSION});
         return apis;
     }
 
@@ -150,20 +176,28 @@ public final class KafkaApis implements RequestHandler {
             case OFFSET_FOR_LEADER_EPOCH ->
                 partitions.offsetsForLeaderEpoch(context, (OffsetsForLeaderEpochRequest) request);
             case DELETE_RECORDS -> partitions.deleteRecords(context, (DeleteRecordsRequest) request);
+            case WRITE_TXN_MARKERS -> partitions.writeTxnMarkers(context, (WriteTxnMarkersRequest) request);
+            case DESCRIBE_PRODUCERS -> partitions.describeProducers(context, (DescribeProducersRequest) request);
             case METADATA -> metadata(context, (MetadataRequest) request);
-            case INIT_PRODUCER_ID -> initProducerId((InitProducerIdRequest) request);
+            case INIT_PRODUCER_ID -> initProducerId(context, (InitProducerIdRequest) request);
+            case ADD_PARTITIONS_TO_TXN -> txns.addPartitionsToTxn(context, (AddPartitionsToTxnRequest) request);
+            case ADD_OFFSETS_TO_TXN -> txns.addOffsetsToTxn(context, (AddOffsetsToTxnRequest) request);
+            case END_TXN -> txns.endTxn(context, (EndTxnRequest) request);
+            case DESCRIBE_TRANSACTIONS -> txns.describeTransactions(context, (DescribeTransactionsRequest) request);
+            case LIST_TRANSACTIONS -> txns.listTransactions(context, (ListTransactionsRequest) request);
             case CREATE_TOPICS -> createTopics((CreateTopicsRequest) request);
             case DELETE_TOPICS -> deleteTopics((DeleteTopicsRequest) request);
             case CREATE_PARTITIONS -> configs.createPartitions((CreatePartitionsRequest) request);
             case DESCRIBE_CONFIGS -> configs.describeConfigs((DescribeConfigsRequest) request);
             case INCREMENTAL_ALTER_CONFIGS -> configs.incrementalAlterConfigs((IncrementalAlterConfigsRequest) request);
             case DESCRIBE_CLUSTER -> describeCluster((DescribeClusterRequest) request);
-            case FIND_COORDINATOR -> groups.findCoordinator((FindCoordinatorRequest) request);
+            case FIND_COORDINATOR -> findCoordinator((FindCoordinatorRequest) request);
             case JOIN_GROUP -> groups.joinGroup(context, (JoinGroupRequest) request);
             case SYNC_GROUP -> groups.syncGroup(context, (SyncGroupRequest) request);
             case HEARTBEAT -> groups.heartbeat(context, (HeartbeatRequest) request);
             case LEAVE_GROUP -> groups.leaveGroup(context, (LeaveGroupRequest) request);
             case OFFSET_COMMIT -> groups.offsetCommit(context, (OffsetCommitRequest) request);
+            case TXN_OFFSET_COMMIT -> groups.txnOffsetCommit(context, (TxnOffsetCommitRequest) request);
             case OFFSET_FETCH -> groups.offsetFetch(context, (OffsetFetchRequest) request);
             case OFFSET_DELETE -> groups.offsetDelete(context, (OffsetDeleteRequest) request);
             case LIST_GROUPS -> groups.listGroups(context, (ListGroupsRequest) request);
@@ -400,12 +434,16 @@ public final class KafkaApis implements RequestHandler {
 
     // ---- producer ids -----------------------------------------------------------------------------
 
-    private CompletableFuture<AbstractResponse> initProducerId(InitProducerIdRequest request) {
+    private CompletableFuture<AbstractResponse> findCoordinator(FindCoordinatorRequest request) {
+        return request.data().keyType() == FindCoordinatorRequest.CoordinatorType.TRANSACTION.id()
+                ? txns.findCoordinator(request)
+                : groups.findCoordinator(request);
+    }
+
+    /** A transactional producer's goes to the transaction coordinator; an idempotent one's is answered here. */
+    private CompletableFuture<AbstractResponse> initProducerId(RequestContext context, InitProducerIdRequest request) {
         if (request.data().transactionalId() != null) {
-            return CompletableFuture.completedFuture(new InitProducerIdResponse(new InitProducerIdResponseData()
-                    .setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
-                    .setProducerId(-1)
-                    .setProducerEpoch((short) -1)));
+            return txns.initProducerId(context, request);
         }
         return nextProducerId()
                 .thenApply(id -> new InitProducerIdResponse(new InitProducerIdResponseData()

@@ -9,14 +9,17 @@ import dev.sluice.coordinator.ClusterImage.TopicInfo;
 import dev.sluice.partitionstore.BatchValidator;
 import dev.sluice.partitionstore.LogReadResult;
 import dev.sluice.partitionstore.PartitionLog;
+import dev.sluice.partitionstore.ProducerStateEntry;
 import dev.sluice.partitionstore.TimestampAndOffset;
 import dev.sluice.raft.AppendOutcome;
 import dev.sluice.raft.DeleteOutcome;
 import dev.sluice.raft.PartitionStateMachine;
 import dev.sluice.raft.RaftNode;
 import dev.sluice.raft.ReplicaStatus;
+import dev.sluice.raft.VerificationGuard;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +37,11 @@ import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTop
 import org.apache.kafka.common.message.DeleteRecordsResponseData;
 import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsPartitionResult;
 import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsTopicResult;
+import org.apache.kafka.common.message.DescribeProducersRequestData.TopicRequest;
+import org.apache.kafka.common.message.DescribeProducersResponseData;
+import org.apache.kafka.common.message.DescribeProducersResponseData.PartitionResponse;
+import org.apache.kafka.common.message.DescribeProducersResponseData.ProducerState;
+import org.apache.kafka.common.message.DescribeProducersResponseData.TopicResponse;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
 import org.apache.kafka.common.message.FetchResponseData;
@@ -53,12 +61,20 @@ import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.message.WriteTxnMarkersRequestData.WritableTxnMarker;
+import org.apache.kafka.common.message.WriteTxnMarkersRequestData.WritableTxnMarkerTopic;
+import org.apache.kafka.common.message.WriteTxnMarkersResponseData;
+import org.apache.kafka.common.message.WriteTxnMarkersResponseData.WritableTxnMarkerPartitionResult;
+import org.apache.kafka.common.message.WriteTxnMarkersResponseData.WritableTxnMarkerResult;
+import org.apache.kafka.common.message.WriteTxnMarkersResponseData.WritableTxnMarkerTopicResult;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteRecordsResponse;
+import org.apache.kafka.common.requests.DescribeProducersRequest;
+import org.apache.kafka.common.requests.DescribeProducersResponse;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
@@ -68,6 +84,9 @@ import org.apache.kafka.common.requests.OffsetsForLeaderEpochResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
 import org.apache.kafka.common.requests.RequestUtils;
+import org.apache.kafka.common.requests.TransactionResult;
+import org.apache.kafka.common.requests.WriteTxnMarkersRequest;
+import org.apache.kafka.common.requests.WriteTxnMarkersResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,7 +96,9 @@ import org.slf4j.LoggerFactory;
  * mapped files and waits, up to {@code fetch.max.wait.ms}, for {@code fetch.min.bytes}; ListOffsets and
  * OffsetsForLeaderEpoch answer from the leader's log; DeleteRecords submits a Raft entry that moves the
  * log start offset on every replica. A partition this node does not lead is answered {@code
- * NOT_LEADER_OR_FOLLOWER}, a partition nobody has {@code UNKNOWN_TOPIC_OR_PARTITION}.
+ * NOT_LEADER_OR_FOLLOWER}, a partition nobody has {@code UNKNOWN_TOPIC_OR_PARTITION}. The transaction
+ * admin APIs: DescribeProducers answers from the leader's producer state, WriteTxnMarkers writes markers
+ * through each partition's Raft group from any node.
  */
 public final class PartitionApis {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionApis.class);
@@ -89,6 +110,9 @@ public final class PartitionApis {
     private final PartitionMetrics metrics;
     private final Map<TopicPartition, Set<DelayedFetch>> waiting = new ConcurrentHashMap<>();
     private volatile TransactionVerifier transactionVerifier = TransactionVerifier.ALLOW;
+    /** The last transactional append of each producer on each partition, completed once submitted to Raft. */
+    private final Map<ProducerOnPartition, CompletableFuture<Void>> transactionalAppends = new ConcurrentHashMap<>();
+
     private final Set<TopicPartition> watched = ConcurrentHashMap.newKeySet();
 
     public PartitionApis(
@@ -235,22 +259,79 @@ public final class PartitionApis {
         });
     }
 
-    /** Appends a client's batches, after the transaction coordinator's check when they are transactional. */
+    /**
+     * Appends a client's batches, after the transaction coordinator's check when they are transactional.
+     *
+     * <p>The transactional batches of one producer on one partition reach Raft in the order they arrived, even
+     * though only some of them wait for the coordinator: a producer pipelines up to five batches per partition,
+     * and one appended ahead of an earlier one still being checked would break its sequence order
+     * ({@code OUT_OF_ORDER_SEQUENCE_NUMBER}). Kafka gets this order from handling one request of a connection at
+     * a time; here each batch waits until the previous one of its producer and partition has been submitted.
+     */
     private CompletableFuture<AppendOutcome> verifyThenAppend(
             String transactionalId, TopicPartition tp, ByteBuffer records) {
         RecordBatch first = firstBatch(records);
         if (transactionalId == null || first == null || !first.isTransactional()) {
             return raft.append(tp, records, BatchValidator.Origin.CLIENT);
         }
-        return transactionVerifier
-                .verify(transactionalId, first.producerId(), first.producerEpoch(), tp)
-                .thenCompose(error -> error == Errors.NONE
-                        ? raft.append(tp, records, BatchValidator.Origin.CLIENT)
-                        : CompletableFuture.completedFuture(AppendOutcome.error(
-                                error,
-                                "transactional id " + transactionalId + " cannot write to " + tp + ": "
-                                        + error.message())));
+        ProducerOnPartition key = new ProducerOnPartition(tp, first.producerId());
+        CompletableFuture<Void> submitted = new CompletableFuture<>();
+        CompletableFuture<Void> previous = transactionalAppends.put(key, submitted);
+        submitted.whenComplete((ignored, failure) -> transactionalAppends.remove(key, submitted));
+        CompletableFuture<AppendOutcome> outcome = new CompletableFuture<>();
+        (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)
+                .whenComplete((ignored, failure) -> {
+                    CompletableFuture<Errors> check;
+                    // Taken before the coordinator is asked: a marker that ends the transaction it vouches for
+                    // lands at or after it, and the replicas then refuse the batch (a late one).
+                    VerificationGuard guard = verificationGuard(tp);
+                    try {
+                        check = transactionVerifier.verify(
+                                transactionalId, first.producerId(), first.producerEpoch(), tp);
+                    } catch (RuntimeException e) {
+                        check = CompletableFuture.failedFuture(e);
+                    }
+                    check.whenComplete((error, checkFailure) -> {
+                        try {
+                            if (checkFailure != null || error != Errors.NONE) {
+                                Errors refused = checkFailure != null ? Errors.NOT_ENOUGH_REPLICAS : error;
+                                outcome.complete(AppendOutcome.error(
+                                        refused,
+                                        "transactional id " + transactionalId + " cannot write to " + tp + ": "
+                                                + (checkFailure != null
+                                                        ? checkFailure.toString()
+                                                        : refused.message())));
+                                return;
+                            }
+                            raft.append(tp, records, BatchValidator.Origin.CLIENT, guard)
+                                    .whenComplete((appended, appendFailure) -> {
+                                        if (appendFailure != null) {
+                                            outcome.completeExceptionally(appendFailure);
+                                        } else {
+                                            outcome.complete(appended);
+                                        }
+                                    });
+                        } catch (RuntimeException e) {
+                            outcome.completeExceptionally(e);
+                        } finally {
+                            submitted.complete(null);
+                        }
+                    });
+                });
+        return outcome;
     }
+
+    private VerificationGuard verificationGuard(TopicPartition tp) {
+        try {
+            PartitionStateMachine partition = raft.stateMachine(tp);
+            return partition == null ? null : partition.verificationGuard();
+        } catch (RuntimeException e) {
+            return null; // no replica here: the append answers NOT_LEADER_OR_FOLLOWER
+        }
+    }
+
+    /** A producer's transactional appends to one partition, kept in arrival order. */
+    private record ProducerOnPartition(TopicPartition tp, long producerId) {}
 
     private static RecordBatch firstBatch(ByteBuffer records) {
         try {
@@ -728,5 +809,130 @@ public final class PartitionApis {
             }
         }
         return CompletableFuture.completedFuture(new OffsetsForLeaderEpochResponse(data));
+    }
+
+    // ---- WriteTxnMarkers --------------------------------------------------------------------------
+
+    /** How long one partition's marker may take before the partition is answered {@code REQUEST_TIMED_OUT}. */
+    static final long TXN_MARKER_TIMEOUT_MS = 15_000;
+
+    /**
+     * Kafka's WriteTxnMarkers, as {@code Admin.abortTransaction} sends it to abort a hanging transaction:
+     * each COMMIT or ABORT marker is written into each named partition through the partition's Raft group
+     * ({@link RaftNode#writeTxnMarker}), so any node serves it, leader of the partition or not. Each
+     * partition is answered with the outcome of its marker: {@code UNKNOWN_TOPIC_OR_PARTITION} when the
+     * cluster has no such partition; {@code INVALID_PRODUCER_EPOCH} when the producer already writes with a
+     * newer epoch there; {@code TRANSACTION_COORDINATOR_FENCED} when a marker of a newer coordinator epoch
+     * was written there; {@code NOT_LEADER_OR_FOLLOWER} when the group had no leader in time; {@code
+     * REQUEST_TIMED_OUT} after {@value #TXN_MARKER_TIMEOUT_MS} ms. A marker in a {@code __consumer_offsets}
+     * partition ends its pending transactional offsets, as the coordinator's own markers do. Every response
+     * field exists in every version (1-2); v2's transaction version changes nothing here.
+     */
+    CompletableFuture<AbstractResponse> writeTxnMarkers(RequestContext context, WriteTxnMarkersRequest request) {
+        WriteTxnMarkersResponseData data = new WriteTxnMarkersResponseData();
+        ClusterImage image = cluster.image();
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        for (WritableTxnMarker marker : request.data().markers()) {
+            WritableTxnMarkerResult markerResult = new WritableTxnMarkerResult().setProducerId(marker.producerId());
+            data.markers().add(markerResult);
+            TransactionResult result = TransactionResult.forId(marker.transactionResult());
+            for (WritableTxnMarkerTopic topic : marker.topics()) {
+                WritableTxnMarkerTopicResult topicResult = new WritableTxnMarkerTopicResult().setName(topic.name());
+                markerResult.topics().add(topicResult);
+                for (int partition : topic.partitionIndexes()) {
+                    WritableTxnMarkerPartitionResult partitionResult =
+                            new WritableTxnMarkerPartitionResult().setPartitionIndex(partition);
+                    topicResult.partitions().add(partitionResult);
+                    TopicPartition tp = new TopicPartition(topic.name(), partition);
+                    List<Integer> replicas = image.replicas(tp);
+                    if (replicas == null) {
+                        partitionResult.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                        continue;
+                    }
+                    var peers = image.peers(replicas);
+                    if (peers == null) {
+                        partitionResult.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code()); // a replica unregistered
+                        continue;
+                    }
+                    pending.add(raft.writeTxnMarker(
+                                    tp,
+                                    peers,
+                                    marker.producerId(),
+                                    marker.producerEpoch(),
+                                    marker.coordinatorEpoch(),
+                                    result,
+                                    TXN_MARKER_TIMEOUT_MS)
+                            .handle((outcome, failure) -> {
+                                Errors error = failure != null ? Errors.forException(failure) : outcome.error();
+                                if (error != Errors.NONE) {
+                                    LOG.info(
+                                            "{}: {} marker of producer {} (epoch {}, coordinator epoch {}) not"
+                                                    + " written: {}",
+                                            tp,
+                                            result,
+                                            marker.producerId(),
+                                            marker.producerEpoch(),
+                                            marker.coordinatorEpoch(),
+                                            failure != null ? failure.toString() : outcome.errorMessage());
+                                }
+                                partitionResult.setErrorCode(error.code());
+                                return null;
+                            }));
+                }
+            }
+        }
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture<?>[]::new))
+                .handle((ignored, failure) -> new WriteTxnMarkersResponse(data));
+    }
+
+    // ---- DescribeProducers ------------------------------------------------------------------------
+
+    /**
+     * Kafka's DescribeProducers: for each partition this node leads, every producer its replica knows (by
+     * producer id), with the producer's epoch, last sequence (-1 when only markers named it), last
+     * timestamp, the coordinator epoch of its last marker (-1 when none) and the first offset of its open
+     * transaction (-1 when none) — what {@code Admin.abortTransaction} needs to abort a hanging one. The
+     * state is the replica's after its last applied entry, so every acknowledged write is in it. A
+     * partition led elsewhere is answered {@code NOT_LEADER_OR_FOLLOWER}, an unknown one {@code
+     * UNKNOWN_TOPIC_OR_PARTITION}. Every field exists in the only version (0).
+     */
+    CompletableFuture<AbstractResponse> describeProducers(RequestContext context, DescribeProducersRequest request) {
+        DescribeProducersResponseData data = new DescribeProducersResponseData();
+        ClusterImage image = cluster.image();
+        for (TopicRequest topic : request.data().topics()) {
+            TopicResponse topicResponse = new TopicResponse().setName(topic.name());
+            data.topics().add(topicResponse);
+            for (int partition : topic.partitionIndexes()) {
+                PartitionResponse response = new PartitionResponse().setPartitionIndex(partition);
+                topicResponse.partitions().add(response);
+                TopicPartition tp = new TopicPartition(topic.name(), partition);
+                Errors leaderError = leaderError(image, tp);
+                PartitionStateMachine stateMachine = leaderError == Errors.NONE ? raft.stateMachine(tp) : null;
+                if (stateMachine == null || stateMachine.log() == null) {
+                    Errors error = leaderError == Errors.NONE ? Errors.NOT_LEADER_OR_FOLLOWER : leaderError;
+                    response.setErrorCode(error.code()).setErrorMessage(tp + ": " + error.message());
+                    continue;
+                }
+                List<ProducerStateEntry> producers = new ArrayList<>(stateMachine.producerStates());
+                producers.sort(Comparator.comparingLong(ProducerStateEntry::producerId));
+                for (ProducerStateEntry producer : producers) {
+                    response.activeProducers().add(producerState(producer));
+                }
+            }
+        }
+        return CompletableFuture.completedFuture(new DescribeProducersResponse(data));
+    }
+
+    private static ProducerState producerState(ProducerStateEntry producer) {
+        List<ProducerStateEntry.BatchMetadata> batches = producer.batches();
+        int lastSequence =
+                batches.isEmpty() ? -1 : batches.get(batches.size() - 1).lastSequence();
+        return new ProducerState()
+                .setProducerId(producer.producerId())
+                .setProducerEpoch(producer.producerEpoch())
+                .setLastSequence(lastSequence)
+                .setLastTimestamp(producer.lastTimestampMs())
+                .setCoordinatorEpoch(producer.coordinatorEpoch())
+                .setCurrentTxnStartOffset(producer.currentTxnFirstOffset());
     }
 }

@@ -54,20 +54,23 @@ class GroupViewTest {
             History history = new History(random);
             int crashAt = random.nextInt(steps);
             for (int step = 0; step < steps; step++) {
-                List<GroupRecord> records = history.step();
                 long first = log.logEndOffset();
-                append(log, records.isEmpty() ? GroupView.markerBatch() : GroupView.batchOf(records));
+                append(log, history.step());
                 if (random.nextInt(4) != 0) {
                     view.applied(TP, log, first, log.logEndOffset());
                 }
                 if (step == crashAt) {
                     // RocksDB kept a prefix of its writes: the view's offset moves back (never forward), and here
-                    // its records even stay newer than that offset
+                    // its records even stay newer than that offset; the node restarts with a new view
                     long viewOffset = log.metadata().groupViewOffset();
                     log.metadata().saveGroupViewOffset(random.nextLong(viewOffset + 1));
+                    view = new GroupView(store.metadata());
                 }
             }
-            assertThat(persisted(loadFromView(view, log))).isEqualTo(persisted(replayLog(log)));
+            GroupCoordinatorState loaded = loadFromView(view, log);
+            GroupCoordinatorState replayed = replayLog(log);
+            assertThat(persisted(loaded)).isEqualTo(persisted(replayed));
+            assertThat(pending(loaded)).isEqualTo(pending(replayed));
             assertThat(log.metadata().groupViewOffset()).isEqualTo(log.logEndOffset());
         });
     }
@@ -79,8 +82,7 @@ class GroupViewTest {
             PartitionLog log = store.partition(TP);
             History history = new History(random);
             for (int step = 0; step < 30; step++) {
-                List<GroupRecord> records = history.step();
-                append(log, records.isEmpty() ? GroupView.markerBatch() : GroupView.batchOf(records));
+                append(log, history.step());
             }
             GroupView view = new GroupView(store.metadata());
             assertThat(view.catchUp(TP, log, log.logEndOffset())).isPositive();
@@ -105,13 +107,108 @@ class GroupViewTest {
             GroupView view = new GroupView(store.metadata());
             view.applied(TP, log, 0, log.logEndOffset());
             GroupCoordinatorState state = new GroupCoordinatorState(GroupCoordinatorConfig.defaults());
-            assertThat(view.load(TP, log, log.logEndOffset(), PARTITIONS, state))
+            assertThat(view.load(TP, log, log.logEndOffset(), PARTITIONS, state).records())
                     .isEqualTo(2);
             assertThat(state.groupIds()).containsExactly(mine);
         });
     }
 
+    /**
+     * A replica materializes a transaction's offsets only at its COMMIT marker, drops an aborted one's, and keeps
+     * the offsets of a transaction still open across a restart: a coordinator loading the partition then holds
+     * them pending, and the marker that arrives after the load commits them.
+     */
+    @Property(tries = 1)
+    void pendingOffsetsBecomeCommittedAtTheMarkerAndSurviveARestart() throws IOException {
+        withLog(store -> {
+            PartitionLog log = store.partition(TP);
+            String group = GROUPS.get(0);
+            GroupView view = new GroupView(store.metadata());
+            List<String> markers = new ArrayList<>();
+            view.setMarkerListener((tp, producerId, epoch, commit, offset) ->
+                    markers.add(producerId + (commit ? " COMMIT at " : " ABORT at ") + offset));
+            TopicPartition orders0 = new TopicPartition("orders", 0);
+            TopicPartition orders1 = new TopicPartition("orders", 1);
+            appendAndApply(view, log, GroupView.batchOf(List.of(commit(group, "orders", 0, 5))));
+            appendAndApply(view, log, GroupView.batchOf(List.of(txn(7, group, "orders", 0, 10))));
+            appendAndApply(view, log, GroupView.batchOf(List.of(txn(8, group, "orders", 1, 20))));
+            assertThat(store.metadata().committedOffset(group, orders0).offset())
+                    .isEqualTo(5);
+            assertThat(store.metadata().committedOffset(group, orders1)).isNull();
+
+            appendAndApply(view, log, marker(7, true));
+            appendAndApply(view, log, GroupView.batchOf(List.of(txn(9, group, "orders", 1, 30))));
+            appendAndApply(view, log, marker(8, false));
+            assertThat(store.metadata().committedOffset(group, orders0).offset())
+                    .isEqualTo(10);
+            assertThat(store.metadata().committedOffset(group, orders1)).isNull();
+            assertThat(markers).containsExactly("7 COMMIT at 3", "8 ABORT at 5");
+            assertThat(store.metadata().pendingTxnOffsets(TP)).containsOnlyKeys(9L);
+
+            // a restart: a new view reads the pending offsets back; a coordinator loads them
+            GroupView restarted = new GroupView(store.metadata());
+            GroupCoordinatorState state = new GroupCoordinatorState(GroupCoordinatorConfig.defaults());
+            GroupView.Loaded loaded = restarted.load(TP, log, log.logEndOffset(), PARTITIONS, state);
+            assertThat(loaded.viewOffset()).isEqualTo(log.logEndOffset());
+            assertThat(state.hasPendingTxnOffsets(group, "orders", 1)).isTrue();
+            state.activate(2_000L);
+            state.replayEndTransactionMarker(9, (short) 0, true);
+            assertThat(state.persistedRecords()).contains(commit(group, "orders", 1, 30));
+            appendAndApply(restarted, log, marker(9, true));
+            assertThat(store.metadata().committedOffset(group, orders1).offset())
+                    .isEqualTo(30);
+            assertThat(store.metadata().pendingTxnOffsets(TP)).isEmpty();
+        });
+    }
+
+    /** Kafka's rule: between a plain and a transactional commit of a partition, the later record wins. */
+    @Property(tries = 1)
+    void theLaterRecordWinsBetweenAPlainAndATransactionalCommit() throws IOException {
+        withLog(store -> {
+            PartitionLog log = store.partition(TP);
+            String group = GROUPS.get(0);
+            GroupView view = new GroupView(store.metadata());
+            TopicPartition orders0 = new TopicPartition("orders", 0);
+            TopicPartition orders1 = new TopicPartition("orders", 1);
+            appendAndApply(view, log, GroupView.batchOf(List.of(commit(group, "orders", 1, 1))));
+            appendAndApply(
+                    view,
+                    log,
+                    GroupView.batchOf(List.of(txn(7, group, "orders", 0, 10), txn(7, group, "orders", 1, 10))));
+            appendAndApply(view, log, GroupView.batchOf(List.of(commit(group, "orders", 0, 3))));
+            appendAndApply(view, log, marker(7, true));
+            // orders-0: the plain commit came after the transactional one; orders-1: before it
+            assertThat(store.metadata().committedOffset(group, orders0).offset())
+                    .isEqualTo(3);
+            assertThat(store.metadata().committedOffset(group, orders1).offset())
+                    .isEqualTo(10);
+        });
+    }
+
     // ---- helpers ----
+
+    private static void appendAndApply(GroupView view, PartitionLog log, java.nio.ByteBuffer batch) {
+        long first = log.logEndOffset();
+        append(log, batch);
+        view.applied(TP, log, first, log.logEndOffset());
+    }
+
+    private static GroupRecord.TxnOffsetCommit txn(
+            long producerId, String group, String topic, int partition, long offset) {
+        return new GroupRecord.TxnOffsetCommit(producerId, (short) 0, commit(group, topic, partition, offset));
+    }
+
+    private static java.nio.ByteBuffer marker(long producerId, boolean commit) {
+        return org.apache.kafka.common.record.internal.MemoryRecords.withEndTransactionMarker(
+                        producerId,
+                        (short) 0,
+                        new org.apache.kafka.common.record.internal.EndTransactionMarker(
+                                commit
+                                        ? org.apache.kafka.common.record.internal.ControlRecordType.COMMIT
+                                        : org.apache.kafka.common.record.internal.ControlRecordType.ABORT,
+                                0))
+                .buffer();
+    }
 
     private static GroupCoordinatorState loadFromView(GroupView view, PartitionLog log) {
         GroupCoordinatorState state = new GroupCoordinatorState(GroupCoordinatorConfig.defaults());
@@ -121,8 +218,31 @@ class GroupViewTest {
 
     private static GroupCoordinatorState replayLog(PartitionLog log) {
         GroupCoordinatorState state = new GroupCoordinatorState(GroupCoordinatorConfig.defaults());
-        GroupView.readRecords(TP, log, log.logStartOffset(), log.logEndOffset(), state::replay);
+        GroupView.readRecords(TP, log, log.logStartOffset(), log.logEndOffset(), new GroupView.LogVisitor() {
+            @Override
+            public void record(GroupRecord record, long offset) {
+                state.replay(record);
+            }
+
+            @Override
+            public void marker(long producerId, short producerEpoch, boolean commit, long offset) {
+                state.replayEndTransactionMarker(producerId, producerEpoch, commit);
+            }
+        });
         return state;
+    }
+
+    /** The pending transactional offsets by producer: each record and whether it is superseded. */
+    private static Map<Long, List<String>> pending(GroupCoordinatorState state) {
+        Map<Long, List<String>> pending = new java.util.TreeMap<>();
+        for (long producerId : state.pendingTxnProducerIds()) {
+            pending.put(
+                    producerId,
+                    state.pendingTxnOffsets(producerId).stream()
+                            .map(e -> e.record() + (e.superseded() ? " superseded" : ""))
+                            .toList());
+        }
+        return pending;
     }
 
     /** The persisted view, with byte arrays compared by content. */
@@ -176,17 +296,45 @@ class GroupViewTest {
     private static final class History {
         private final Random random;
         private final Map<String, Set<TopicPartition>> offsets = new HashMap<>();
+        private final Map<Long, Short> epochs = new HashMap<>();
         private int generation;
 
         History(Random random) {
             this.random = random;
         }
 
-        List<GroupRecord> step() {
+        /** The next batch: group records, a load marker or a transaction marker. */
+        java.nio.ByteBuffer step() {
+            List<GroupRecord> records = new ArrayList<>();
+            int kind = random.nextInt(9);
+            if (kind >= 6) {
+                long producerId = 1 + random.nextInt(3);
+                short epoch = epochs.getOrDefault(producerId, (short) 0);
+                if (kind == 8) {
+                    // a COMMIT or ABORT marker, also for a producer with nothing pending
+                    return org.apache.kafka.common.record.internal.MemoryRecords.withEndTransactionMarker(
+                                    producerId,
+                                    epoch,
+                                    new org.apache.kafka.common.record.internal.EndTransactionMarker(
+                                            random.nextBoolean()
+                                                    ? org.apache.kafka.common.record.internal.ControlRecordType.COMMIT
+                                                    : org.apache.kafka.common.record.internal.ControlRecordType.ABORT,
+                                            0))
+                            .buffer();
+                }
+                String group = GROUPS.get(random.nextInt(GROUPS.size()));
+                Set<TopicPartition> live = offsets.computeIfAbsent(group, g -> new HashSet<>());
+                for (int i = 0; i < 1 + random.nextInt(3); i++) {
+                    TopicPartition tp = new TopicPartition("orders", random.nextInt(4));
+                    live.add(tp);
+                    records.add(new GroupRecord.TxnOffsetCommit(
+                            producerId, epoch, commit(group, tp.topic(), tp.partition(), random.nextInt(1_000_000))));
+                }
+                return GroupView.batchOf(records);
+            }
             String group = GROUPS.get(random.nextInt(GROUPS.size()));
             Set<TopicPartition> live = offsets.computeIfAbsent(group, g -> new HashSet<>());
-            List<GroupRecord> records = new ArrayList<>();
-            switch (random.nextInt(6)) {
+            switch (kind) {
                 case 0 -> records.add(metadata(group));
                 case 1, 2 -> {
                     for (int i = 0; i < 1 + random.nextInt(3); i++) {
@@ -226,7 +374,7 @@ class GroupViewTest {
                     // a load marker: no records
                 }
             }
-            return records;
+            return records.isEmpty() ? GroupView.markerBatch() : GroupView.batchOf(records);
         }
 
         private GroupRecord.GroupMetadata metadata(String group) {

@@ -10,6 +10,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,16 +26,40 @@ class HttpEndpointTest {
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private HttpEndpoint endpoint;
 
+    private final AtomicReference<NodeStatus> status = new AtomicReference<>(new NodeStatus(
+            2,
+            3,
+            true,
+            List.of(new NodeStatus.Leadership("orders", 1, 7), new NodeStatus.Leadership("t", 0, 2)),
+            5,
+            List.of(new NodeStatus.Replica("orders", 1, 2, 7, 40, 41))));
+
     @BeforeEach
     void start() throws InterruptedException {
         registry.counter("test_requests_total", "Requests").inc(5);
-        endpoint = HttpEndpoint.start("127.0.0.1", 0, registry, () -> {
-            HealthReport report = health.get();
-            if (report == null) {
-                throw new IllegalStateException("coordinator unreachable");
+        HttpRoute failing = new HttpRoute() {
+            @Override
+            public boolean serves(String path) {
+                return path.equals("/broken");
             }
-            return report;
-        });
+
+            @Override
+            public HttpAnswer answer(String method, String path, Map<String, List<String>> parameters) {
+                throw new IllegalStateException("broken on purpose");
+            }
+        };
+        endpoint = HttpEndpoint.start(
+                "127.0.0.1",
+                0,
+                registry,
+                () -> {
+                    HealthReport report = health.get();
+                    if (report == null) {
+                        throw new IllegalStateException("coordinator unreachable");
+                    }
+                    return report;
+                },
+                List.of(NodeStatus.route(status::get), failing, FaultControl.off()));
     }
 
     @AfterEach
@@ -101,6 +127,40 @@ class HttpEndpointTest {
         HttpResponse<String> head = send("HEAD", "/health");
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.body()).isEmpty();
+    }
+
+    @Test
+    void shouldReportTheNodesStatusAsJson() throws Exception {
+        HttpResponse<String> response = send("GET", "/status");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("content-type")).hasValue(HttpAnswer.JSON);
+        assertThat(response.body())
+                .isEqualTo("{\"nodeId\":2,\"coordinatorLeader\":3,\"coordinatorVoter\":true,\"leaders\":["
+                        + "{\"topic\":\"orders\",\"partition\":1,\"leaderEpoch\":7},"
+                        + "{\"topic\":\"t\",\"partition\":0,\"leaderEpoch\":2}],\"replicas\":5,\"partitions\":["
+                        + "{\"topic\":\"orders\",\"partition\":1,\"leader\":2,\"leaderEpoch\":7,"
+                        + "\"highWatermark\":40,\"logEndOffset\":41}]}");
+        HttpResponse<String> post = send("POST", "/status");
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(post.headers().firstValue("allow")).hasValue("GET, HEAD");
+    }
+
+    @Test
+    void shouldAnswerARoutesFailureWithAServerErrorAndKeepServing() throws Exception {
+        HttpResponse<String> broken = send("GET", "/broken?x=1");
+
+        assertThat(broken.statusCode()).isEqualTo(500);
+        assertThat(broken.body()).contains("broken on purpose");
+        assertThat(send("GET", "/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void shouldTellHowToTurnFaultControlOnWhenItIsOff() throws Exception {
+        HttpResponse<String> response = send("POST", "/faults/isolate?peer=1");
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.body()).contains("raft.rpc.type=faulty");
     }
 
     @Test

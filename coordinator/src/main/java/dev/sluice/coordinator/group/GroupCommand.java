@@ -11,6 +11,7 @@ import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
 import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestGroup;
 import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 
 /**
  * A client request for {@link GroupCoordinatorState#handle}: Kafka's generated request data plus the
@@ -81,10 +82,22 @@ public sealed interface GroupCommand {
     }
 
     /**
+     * TxnOffsetCommit: offsets committed inside the transaction of {@code producerId}, pending until its COMMIT
+     * or ABORT marker reaches the partition. Before v3 the request carries no member id, generation or
+     * instance id (their defaults: {@code ""}, -1, null).
+     */
+    record TxnOffsetCommit(Context context, TxnOffsetCommitRequestData request) implements GroupCommand {
+        public TxnOffsetCommit {
+            Objects.requireNonNull(context, "context");
+            Objects.requireNonNull(request, "request");
+        }
+    }
+
+    /**
      * OffsetFetch for one group (the v8+ shape; the caller turns a v0–v7 request into one group).
      *
-     * @param requireStable the request's {@code RequireStable}: the answer then waits until every record
-     *     emitted so far is committed
+     * @param requireStable the request's {@code RequireStable}: a partition with an offset pending in an open
+     *     transaction answers {@code UNSTABLE_OFFSET_COMMIT}
      */
     record OffsetFetch(Context context, OffsetFetchRequestGroup group, boolean requireStable) implements GroupCommand {
         public OffsetFetch {

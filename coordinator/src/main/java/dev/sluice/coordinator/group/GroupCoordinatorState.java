@@ -5,10 +5,13 @@ import dev.sluice.coordinator.group.GroupRecord.GroupMetadata;
 import dev.sluice.coordinator.group.GroupRecord.GroupTombstone;
 import dev.sluice.coordinator.group.GroupRecord.OffsetCommit;
 import dev.sluice.coordinator.group.GroupRecord.OffsetTombstone;
+import dev.sluice.coordinator.group.GroupRecord.TxnOffsetCommit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
@@ -32,8 +35,8 @@ import org.apache.kafka.common.utils.Utils;
  *
  * <h2>Goals</h2>
  *
- * Answer JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups,
- * DeleteGroups and OffsetDelete exactly as Kafka's classic group coordinator does, error codes included, so
+ * Answer JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, TxnOffsetCommit, OffsetFetch, DescribeGroups,
+ * ListGroups, DeleteGroups and OffsetDelete exactly as Kafka's classic group coordinator does, error codes included, so
  * Kafka's clients (eager and cooperative assignors, static membership) work unchanged. Be deterministic and
  * free of I/O: time comes in as an argument, ids from the supplier given; what must survive a failover leaves
  * as {@link GroupRecord}s.
@@ -49,6 +52,9 @@ import org.apache.kafka.common.utils.Utils;
  *       append each result's records to the partition and send its completions (those with {@code
  *       awaitsCommit} once the records are committed). Do not replay the records this state emitted: it
  *       already reflects them.
+ *   <li>On every replica and on the leader, call {@link #replayEndTransactionMarker} for each COMMIT or ABORT
+ *       marker applied to the partition, in log order relative to the records replayed (the leader's own
+ *       records may already be ahead of the marker: see "Transactions" below).
  *   <li>When leadership is lost, or records could not be appended, call {@link #unload}, answer what it
  *       returns, and drop this instance: it may hold effects that never got committed. A new instance rebuilt
  *       by replay takes over.
@@ -66,9 +72,21 @@ import org.apache.kafka.common.utils.Utils;
  * A group's metadata (generation, protocol type and name, leader, members with their ids, instance ids, client
  * ids, hosts, timeouts, subscription and assignment) when the leader's assignment arrives, when a static
  * member is replaced without a rebalance, and when the group becomes empty; every committed offset; tombstones
- * for deleted groups and offsets. Not persisted: a join phase in progress, pending member ids, sessions. A new
+ * for deleted groups and offsets; every transactional offset (pending until its producer's marker). Not
+ * persisted: a join phase in progress, pending member ids, sessions. A new
  * leader therefore loads each group Empty or Stable as last persisted and gives every member a full session,
  * counted from {@link #activate}, to heartbeat or rejoin.
+ *
+ * <h2>Transactions</h2>
+ *
+ * A TxnOffsetCommit emits {@link TxnOffsetCommit} records, written as a transactional batch of the producer;
+ * they stay in {@link PendingTxnOffsets} (invisible to OffsetFetch, which answers {@code UNSTABLE_OFFSET_COMMIT}
+ * for them when asked for stable offsets) until the producer's marker commits or drops them. The record that
+ * is later in the log wins between a transactional and a non-transactional commit of a partition; the leader
+ * orders its records by emission, which is their log order, so a marker that overtakes records the leader
+ * emitted but the log has not applied yet yields the same committed offsets. The state also refuses a
+ * TxnOffsetCommit whose producer epoch is older than one it saw for the producer on this partition
+ * ({@code INVALID_PRODUCER_EPOCH}), as the partition's log would.
  *
  * <h2>Invariants</h2>
  *
@@ -89,6 +107,12 @@ public final class GroupCoordinatorState {
     private final DeadlineQueue timers = new DeadlineQueue();
     private final Membership membership;
     private final OffsetOperations offsetOperations;
+    private final PendingTxnOffsets pendingTxnOffsets = new PendingTxnOffsets();
+    /** The newest epoch of each producer seen in this partition's transactional records and markers. */
+    private final Map<Long, Short> producerEpochs = new HashMap<>();
+    /** The position of the next record in log order: what orders transactional and plain commits. */
+    private long nextRecordOffset;
+
     private boolean active;
     private boolean unloaded;
 
@@ -115,7 +139,8 @@ public final class GroupCoordinatorState {
             }
         };
         this.membership = new Membership(config, groups, timers, Objects.requireNonNull(uuids, "uuids"), log);
-        this.offsetOperations = new OffsetOperations(config, groups, offsets, membership, log);
+        this.offsetOperations =
+                new OffsetOperations(config, groups, offsets, pendingTxnOffsets, producerEpochs, membership, log);
     }
 
     public GroupCoordinatorConfig config() {
@@ -152,13 +177,62 @@ public final class GroupCoordinatorState {
         }
     }
 
+    /**
+     * Restores a pending transactional offset from a view that kept {@link PendingTxnOffsets}: after the groups
+     * and committed offsets were replayed, before {@link #activate}. Records emitted later are ordered after it.
+     */
+    public void replayPendingTxnOffset(PendingTxnOffsets.Entry entry) {
+        if (active || unloaded) {
+            throw new IllegalStateException("pending transactional offsets restored after activate");
+        }
+        pendingTxnOffsets.restore(entry);
+        TxnOffsetCommit record = entry.record();
+        groups.computeIfAbsent(record.groupId(), id -> new Group(id, -1L));
+        observeProducerEpoch(record.producerId(), record.producerEpoch());
+        nextRecordOffset = Math.max(nextRecordOffset, entry.recordOffset() + 1);
+    }
+
+    /**
+     * Notes a producer's epoch known to the partition (its producer state after loading), so a TxnOffsetCommit
+     * with an older epoch is refused before anything is written.
+     */
+    public void replayProducerEpoch(long producerId, short producerEpoch) {
+        requireNotUnloaded();
+        observeProducerEpoch(producerId, producerEpoch);
+    }
+
+    /**
+     * A COMMIT ({@code commit}) or ABORT marker of the producer was applied to the partition: its pending offsets
+     * become committed offsets (except those a later record of their partition replaced) or are dropped. Allowed
+     * before and after {@link #activate}: the leader does not write markers, the transaction coordinator does.
+     */
+    public void replayEndTransactionMarker(long producerId, short producerEpoch, boolean commit) {
+        requireNotUnloaded();
+        observeProducerEpoch(producerId, producerEpoch);
+        for (OffsetCommit committed :
+                pendingTxnOffsets.complete(producerId, commit, Long.MAX_VALUE).committed()) {
+            offsets.put(committed);
+        }
+    }
+
+    private void observeProducerEpoch(long producerId, short producerEpoch) {
+        producerEpochs.merge(producerId, producerEpoch, (a, b) -> a >= b ? a : b);
+    }
+
     /** Applies an offset record or a group tombstone, the same way for replay and for the leader's writes. */
     private void apply(GroupRecord record) {
+        long recordOffset = nextRecordOffset++;
         if (record instanceof OffsetCommit commit) {
             offsets.put(commit);
+            pendingTxnOffsets.supersede(commit.groupId(), commit.topic(), commit.partition(), recordOffset);
             groups.computeIfAbsent(commit.groupId(), id -> new Group(id, -1L));
+        } else if (record instanceof TxnOffsetCommit txn) {
+            pendingTxnOffsets.add(txn, recordOffset);
+            observeProducerEpoch(txn.producerId(), txn.producerEpoch());
+            groups.computeIfAbsent(txn.groupId(), id -> new Group(id, -1L));
         } else if (record instanceof OffsetTombstone tombstone) {
             offsets.remove(tombstone.groupId(), tombstone.topic(), tombstone.partition());
+            pendingTxnOffsets.remove(tombstone.groupId(), tombstone.topic(), tombstone.partition(), recordOffset);
         } else if (record instanceof GroupTombstone tombstone) {
             Group removed = groups.remove(tombstone.groupId());
             if (removed != null) {
@@ -212,6 +286,8 @@ public final class GroupCoordinatorState {
             membership.leave(leave, nowMs, fx);
         } else if (command instanceof GroupCommand.OffsetCommit commit) {
             offsetOperations.commit(commit, nowMs, fx);
+        } else if (command instanceof GroupCommand.TxnOffsetCommit commit) {
+            offsetOperations.txnCommit(commit, nowMs, fx);
         } else if (command instanceof GroupCommand.OffsetFetch fetch) {
             offsetOperations.fetch(fetch, fx);
         } else if (command instanceof GroupCommand.OffsetDelete delete) {
@@ -288,7 +364,8 @@ public final class GroupCoordinatorState {
     /**
      * The persisted view as a compacted log: the last metadata record of every group that has one, then every
      * committed offset, in group, topic and partition order. Replaying these into a fresh state rebuilds the
-     * same view (usable as a snapshot).
+     * same view (usable as a snapshot). Pending transactional offsets are not part of it: see {@link
+     * #pendingTxnOffsets(long)}.
      */
     public List<GroupRecord> persistedRecords() {
         List<GroupRecord> records = new ArrayList<>();
@@ -299,6 +376,21 @@ public final class GroupCoordinatorState {
         }
         records.addAll(offsets.all());
         return records;
+    }
+
+    /** The producer's pending transactional offsets, in group, topic and partition order. */
+    public List<PendingTxnOffsets.Entry> pendingTxnOffsets(long producerId) {
+        return pendingTxnOffsets.entries(producerId);
+    }
+
+    /** The producers with pending transactional offsets, in order. */
+    public List<Long> pendingTxnProducerIds() {
+        return pendingTxnOffsets.producerIds();
+    }
+
+    /** Whether an open transaction holds an offset of the group for the partition. */
+    public boolean hasPendingTxnOffsets(String groupId, String topic, int partition) {
+        return pendingTxnOffsets.hasPending(groupId, topic, partition);
     }
 
     /** The group's state, or {@link GroupState#DEAD} for an unknown group. */

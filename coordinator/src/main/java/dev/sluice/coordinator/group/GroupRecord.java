@@ -9,12 +9,18 @@ import java.util.Objects;
  * They form a compacted log: a record replaces the previous record with the same {@link #key()}, and a
  * tombstone deletes it, so a store that keeps the latest record per key (RocksDB) and replays those in any
  * order rebuilds the same groups and offsets. Encoded by {@link GroupRecordCodec}.
+ *
+ * <p>The exception is {@link TxnOffsetCommit}: an offset committed inside a transaction, pending until a
+ * COMMIT or ABORT marker of its producer follows it in the partition's log. Its effect depends on its
+ * position in the log relative to the other offset records and to the marker, so it is replayed in log
+ * order, or restored from a {@link PendingTxnOffsets} view that kept that order.
  */
 public sealed interface GroupRecord
         permits GroupRecord.GroupMetadata,
                 GroupRecord.GroupTombstone,
                 GroupRecord.OffsetCommit,
-                GroupRecord.OffsetTombstone {
+                GroupRecord.OffsetTombstone,
+                GroupRecord.TxnOffsetCommit {
 
     String groupId();
 
@@ -171,6 +177,31 @@ public sealed interface GroupRecord
         @Override
         public boolean isTombstone() {
             return true;
+        }
+    }
+
+    /**
+     * An offset committed inside a transaction (TxnOffsetCommit): written in a transactional batch of the
+     * producer, it stays pending until a COMMIT marker of the producer follows it on the partition (then it
+     * becomes the committed offset, unless a later record of the same partition already replaced it) or an
+     * ABORT marker drops it. Its compaction key includes the producer id, so it never replaces a committed
+     * offset in a compacted log.
+     *
+     * @param offset the offset to commit; its {@code expireTimestampMs} is always -1
+     */
+    record TxnOffsetCommit(long producerId, short producerEpoch, OffsetCommit offset) implements GroupRecord {
+        public TxnOffsetCommit {
+            Objects.requireNonNull(offset, "offset");
+        }
+
+        @Override
+        public String groupId() {
+            return offset.groupId();
+        }
+
+        @Override
+        public boolean isTombstone() {
+            return false;
         }
     }
 }

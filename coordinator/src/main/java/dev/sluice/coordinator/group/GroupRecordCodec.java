@@ -7,6 +7,7 @@ import dev.sluice.coordinator.group.GroupRecord.GroupTombstone;
 import dev.sluice.coordinator.group.GroupRecord.MemberMetadata;
 import dev.sluice.coordinator.group.GroupRecord.OffsetCommit;
 import dev.sluice.coordinator.group.GroupRecord.OffsetTombstone;
+import dev.sluice.coordinator.group.GroupRecord.TxnOffsetCommit;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -28,14 +29,21 @@ import java.util.List;
  *   type 3 OffsetCommit    := groupId:str topic:str partition:int32 committedOffset:int64
  *                             leaderEpoch:int32 metadata:str commitTimestampMs:int64 expireTimestampMs:int64
  *   type 4 OffsetTombstone := groupId:str topic:str partition:int32
+ *   type 5 TxnOffsetCommit := producerId:int64 producerEpoch:int16 groupId:str topic:str partition:int32
+ *                             committedOffset:int64 leaderEpoch:int32 metadata:str commitTimestampMs:int64
+ *                             expireTimestampMs:int64
  * str             := length:uvarint utf8
  * nstr            := (length + 1):uvarint utf8      (0 = null)
  * bytes           := length:uvarint raw
  *
  * batch           := version:int8 (= 1) count:uvarint (length:uvarint record)*
  *
- * key             := kind:int8 groupId:str [topic:str partition:int32]
- *                    (kind 0 = group metadata and its tombstone, 1 = an offset and its tombstone)
+ * key             := kind:int8 groupId:str [topic:str partition:int32 [producerId:int64]]
+ *                    (kind 0 = group metadata and its tombstone, 1 = an offset and its tombstone,
+ *                     2 = a transactional offset of one producer)
+ *
+ * pending         := version:int8 (= 1) count:uvarint (recordOffset:int64 superseded:int8 record:bytes)*
+ *                    (one producer's {@link PendingTxnOffsets.Entry}s; each record a type 5 record)
  * </pre>
  *
  * A reader rejects an unknown version or type, a truncated record and trailing bytes, naming what it found.
@@ -49,9 +57,11 @@ public final class GroupRecordCodec {
     private static final byte TYPE_GROUP_TOMBSTONE = 2;
     private static final byte TYPE_OFFSET_COMMIT = 3;
     private static final byte TYPE_OFFSET_TOMBSTONE = 4;
+    private static final byte TYPE_TXN_OFFSET_COMMIT = 5;
 
     private static final byte KEY_GROUP = 0;
     private static final byte KEY_OFFSET = 1;
+    private static final byte KEY_TXN_OFFSET = 2;
 
     private GroupRecordCodec() {}
 
@@ -118,6 +128,60 @@ public final class GroupRecordCodec {
         }
     }
 
+    /** The encoding of one producer's pending transactional offsets ({@code pending} in the class comment). */
+    public static byte[] encodePending(List<PendingTxnOffsets.Entry> entries) {
+        RecordWriter out = new RecordWriter(64 * Math.max(1, entries.size()));
+        out.int8(VERSION);
+        out.uvarint(entries.size());
+        for (PendingTxnOffsets.Entry entry : entries) {
+            out.int64(entry.recordOffset()).int8((byte) (entry.superseded() ? 1 : 0));
+            out.bytes(encode(entry.record()));
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * Decodes what {@link #encodePending} wrote.
+     *
+     * @throws IllegalArgumentException if the bytes are not pending offsets of a known version
+     */
+    public static List<PendingTxnOffsets.Entry> decodePending(byte[] bytes) {
+        RecordReader in = new RecordReader(ByteBuffer.wrap(bytes), "pending transactional offsets");
+        try {
+            byte version = in.int8();
+            if (version != VERSION) {
+                throw new IllegalArgumentException(
+                        "pending transactional offsets have version " + version + ", expected " + VERSION);
+            }
+            int count = in.uvarint();
+            List<PendingTxnOffsets.Entry> entries = new ArrayList<>(Math.min(count, 1024));
+            for (int i = 0; i < count; i++) {
+                long recordOffset = in.int64();
+                byte superseded = in.int8();
+                if (superseded != 0 && superseded != 1) {
+                    throw new IllegalArgumentException(
+                            "pending transactional offset " + i + " has superseded flag " + superseded);
+                }
+                GroupRecord record = decode(in.bytes());
+                if (!(record instanceof TxnOffsetCommit txn)) {
+                    throw new IllegalArgumentException("pending transactional offset " + i + " holds "
+                            + record.getClass().getSimpleName() + ", expected TxnOffsetCommit");
+                }
+                entries.add(new PendingTxnOffsets.Entry(txn, recordOffset, superseded == 1));
+            }
+            if (in.buffer().hasRemaining()) {
+                throw new IllegalArgumentException("pending transactional offsets have "
+                        + in.buffer().remaining() + " trailing bytes after " + count + " entries");
+            }
+            return entries;
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException(
+                    "pending transactional offsets are truncated at byte "
+                            + in.buffer().position(),
+                    e);
+        }
+    }
+
     /** The compaction key of a record; see the class comment. */
     public static byte[] key(GroupRecord record) {
         RecordWriter out = new RecordWriter(32);
@@ -125,6 +189,13 @@ public final class GroupRecordCodec {
             out.int8(KEY_OFFSET).str(c.groupId()).str(c.topic()).int32(c.partition());
         } else if (record instanceof OffsetTombstone t) {
             out.int8(KEY_OFFSET).str(t.groupId()).str(t.topic()).int32(t.partition());
+        } else if (record instanceof TxnOffsetCommit t) {
+            OffsetCommit c = t.offset();
+            out.int8(KEY_TXN_OFFSET)
+                    .str(c.groupId())
+                    .str(c.topic())
+                    .int32(c.partition())
+                    .int64(t.producerId());
         } else {
             out.int8(KEY_GROUP).str(record.groupId());
         }
@@ -166,6 +237,19 @@ public final class GroupRecordCodec {
                     .int64(c.expireTimestampMs());
         } else if (record instanceof OffsetTombstone t) {
             out.int8(TYPE_OFFSET_TOMBSTONE).str(t.groupId()).str(t.topic()).int32(t.partition());
+        } else if (record instanceof TxnOffsetCommit t) {
+            OffsetCommit c = t.offset();
+            out.int8(TYPE_TXN_OFFSET_COMMIT)
+                    .int64(t.producerId())
+                    .int16(t.producerEpoch())
+                    .str(c.groupId())
+                    .str(c.topic())
+                    .int32(c.partition())
+                    .int64(c.committedOffset())
+                    .int32(c.leaderEpoch())
+                    .str(c.metadata())
+                    .int64(c.commitTimestampMs())
+                    .int64(c.expireTimestampMs());
         } else {
             throw new IllegalArgumentException("unknown group record " + record);
         }
@@ -188,6 +272,19 @@ public final class GroupRecordCodec {
                             in.str(), in.str(), in.int32(), in.int64(), in.int32(), in.str(), in.int64(), in.int64());
                 case TYPE_OFFSET_TOMBSTONE:
                     return new OffsetTombstone(in.str(), in.str(), in.int32());
+                case TYPE_TXN_OFFSET_COMMIT:
+                    return new TxnOffsetCommit(
+                            in.int64(),
+                            in.int16(),
+                            new OffsetCommit(
+                                    in.str(),
+                                    in.str(),
+                                    in.int32(),
+                                    in.int64(),
+                                    in.int32(),
+                                    in.str(),
+                                    in.int64(),
+                                    in.int64()));
                 default:
                     throw new IllegalArgumentException("group record has unknown type " + type);
             }

@@ -41,9 +41,14 @@ import org.apache.kafka.common.message.OffsetDeleteResponseData;
 import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestGroup;
 import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestTopics;
 import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseGroup;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartitions;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData.SyncGroupRequestAssignment;
 import org.apache.kafka.common.message.SyncGroupResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.utils.Utils;
@@ -63,6 +68,9 @@ final class GroupTestDriver {
     final GroupCoordinatorConfig config;
     GroupCoordinatorState state;
     final List<GroupRecord> log = new ArrayList<>();
+    /** The records and transaction markers in log order. */
+    final List<Object> history = new ArrayList<>();
+
     final Map<Long, Completion> completions = new HashMap<>();
     /** The records of the last step. */
     List<GroupRecord> lastRecords = List.of();
@@ -88,8 +96,13 @@ final class GroupTestDriver {
     GroupCoordinatorState failOver() {
         absorb(state.unload());
         GroupCoordinatorState next = newState();
-        for (GroupRecord record : log) {
-            next.replay(GroupRecordCodec.decode(GroupRecordCodec.encode(record)));
+        for (Object entry : history) {
+            if (entry instanceof GroupRecord record) {
+                next.replay(GroupRecordCodec.decode(GroupRecordCodec.encode(record)));
+            } else {
+                Marker marker = (Marker) entry;
+                next.replayEndTransactionMarker(marker.producerId(), marker.producerEpoch(), marker.commit());
+            }
         }
         state = next;
         absorb(state.activate(nowMs));
@@ -137,6 +150,7 @@ final class GroupTestDriver {
         state.checkInvariants();
         lastRecords = result.records();
         log.addAll(result.records());
+        history.addAll(result.records());
         for (Completion c : result.completions()) {
             assertThat(completions)
                     .as("request %d answered twice", c.requestHandle())
@@ -283,6 +297,78 @@ final class GroupTestDriver {
                                 .setCommittedOffset(offset)
                                 .setCommittedLeaderEpoch(3)
                                 .setCommittedMetadata("m")))))));
+    }
+
+    /** A COMMIT or ABORT marker of a producer in the log. */
+    record Marker(long producerId, short producerEpoch, boolean commit) {}
+
+    /** A transaction marker reaches the partition: the state applies it, the history keeps it. */
+    void endTxn(long producerId, short producerEpoch, boolean commit) {
+        state.replayEndTransactionMarker(producerId, producerEpoch, commit);
+        history.add(new Marker(producerId, producerEpoch, commit));
+    }
+
+    static TxnOffsetCommitRequestData txnCommitRequest(
+            long producerId,
+            short producerEpoch,
+            String memberId,
+            int generationId,
+            String topic,
+            int partition,
+            long offset) {
+        return new TxnOffsetCommitRequestData()
+                .setTransactionalId("tx-" + producerId)
+                .setGroupId(GROUP)
+                .setProducerId(producerId)
+                .setProducerEpoch(producerEpoch)
+                .setMemberId(memberId)
+                .setGenerationId(generationId)
+                .setTopics(new ArrayList<>(List.of(new TxnOffsetCommitRequestTopic()
+                        .setName(topic)
+                        .setPartitions(new ArrayList<>(List.of(new TxnOffsetCommitRequestPartition()
+                                .setPartitionIndex(partition)
+                                .setCommittedOffset(offset)
+                                .setCommittedLeaderEpoch(3)
+                                .setCommittedMetadata("m")))))));
+    }
+
+    long txnCommit(TxnOffsetCommitRequestData request, short version) {
+        return send(new GroupCommand.TxnOffsetCommit(context(version), request));
+    }
+
+    /** The error of the first partition of a TxnOffsetCommit v3. */
+    Errors txnCommit(long producerId, String memberId, int generationId, String topic, int partition, long offset) {
+        return txnCommit(producerId, (short) 0, memberId, generationId, topic, partition, offset);
+    }
+
+    /** The error of the first partition of a TxnOffsetCommit v3. */
+    Errors txnCommit(
+            long producerId,
+            short producerEpoch,
+            String memberId,
+            int generationId,
+            String topic,
+            int partition,
+            long offset) {
+        long handle = txnCommit(
+                txnCommitRequest(producerId, producerEpoch, memberId, generationId, topic, partition, offset),
+                (short) 3);
+        TxnOffsetCommitResponseData response = response(handle, TxnOffsetCommitResponseData.class);
+        return Errors.forCode(response.topics().get(0).partitions().get(0).errorCode());
+    }
+
+    /** OffsetFetch with RequireStable for one partition. */
+    OffsetFetchResponsePartitions fetchStable(String topic, int partition) {
+        OffsetFetchRequestGroup group = new OffsetFetchRequestGroup()
+                .setGroupId(GROUP)
+                .setTopics(
+                        List.of(new OffsetFetchRequestTopics().setName(topic).setPartitionIndexes(List.of(partition))));
+        long handle = send(new GroupCommand.OffsetFetch(context((short) 9), group, true));
+        return response(handle, OffsetFetchResponseGroup.class)
+                .topics()
+                .get(0)
+                .partitions()
+                .get(0);
     }
 
     long commit(OffsetCommitRequestData request, short version) {

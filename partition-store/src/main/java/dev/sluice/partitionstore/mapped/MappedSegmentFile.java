@@ -34,6 +34,7 @@ public final class MappedSegmentFile implements SegmentFile {
     private volatile boolean closed;
     private MappedBytes writer;
     private volatile int size;
+    private volatile int syncedSize;
     private volatile MappedByteBuffer readMap;
 
     private MappedSegmentFile(Path path, FileChannel channel, MappedBytes writer, int size, int chunkBytes) {
@@ -41,6 +42,7 @@ public final class MappedSegmentFile implements SegmentFile {
         this.channel = channel;
         this.writer = writer;
         this.size = size;
+        this.syncedSize = size;
         this.chunkBytes = chunkBytes;
     }
 
@@ -52,6 +54,11 @@ public final class MappedSegmentFile implements SegmentFile {
     @Override
     public int size() {
         return size;
+    }
+
+    @Override
+    public int syncedSize() {
+        return Math.min(syncedSize, size);
     }
 
     @Override
@@ -72,7 +79,13 @@ public final class MappedSegmentFile implements SegmentFile {
             long at = position + done;
             int roomInChunk = (int) (chunkBytes - (at % chunkBytes));
             int piece = Math.min(roomInChunk, length - done);
-            out.write(at, source, source.position() + done, piece);
+            if (source.hasArray()) {
+                // chronicle's ByteBuffer variant reads a heap buffer's array without its array offset (a slice's
+                // bytes would come from the start of the array): hand it the array and the true offset.
+                out.write(at, source.array(), source.arrayOffset() + source.position() + done, piece);
+            } else {
+                out.write(at, source, source.position() + done, piece);
+            }
             done += piece;
         }
         size = (int) (position + length);
@@ -121,6 +134,7 @@ public final class MappedSegmentFile implements SegmentFile {
         MappedBytes out = requireWriter();
         int oldSize = size;
         size = newSize;
+        syncedSize = Math.min(syncedSize, newSize);
         long at = newSize;
         while (at < oldSize) {
             int roomInChunk = (int) (chunkBytes - (at % chunkBytes));
@@ -180,12 +194,14 @@ public final class MappedSegmentFile implements SegmentFile {
 
     @Override
     public void flush() {
+        int flushing = size;
         try {
             // On Linux fsync writes back the file's dirty pages whichever mapping dirtied them.
             uninterruptibly(c -> {
                 c.force(false);
                 return null;
             });
+            syncedSize = Math.max(syncedSize, flushing);
         } catch (IOException e) {
             throw new KafkaStorageException("cannot flush segment " + path + ": " + e.getMessage(), e);
         }
@@ -312,6 +328,29 @@ public final class MappedSegmentFile implements SegmentFile {
                 return channel.map(FileChannel.MapMode.READ_ONLY, 0, length).order(ByteOrder.BIG_ENDIAN);
             } catch (IOException e) {
                 throw new KafkaStorageException("cannot read segment " + path + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void replace(Path source, Path target) {
+            try {
+                try (FileChannel channel = FileChannel.open(source, StandardOpenOption.WRITE)) {
+                    channel.force(true);
+                }
+                Files.move(
+                        source,
+                        target,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Path dir = target.toAbsolutePath().getParent();
+                if (dir != null) {
+                    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+                        channel.force(true);
+                    }
+                }
+            } catch (IOException e) {
+                throw new KafkaStorageException(
+                        "cannot move " + source + " over segment " + target + ": " + e.getMessage(), e);
             }
         }
 

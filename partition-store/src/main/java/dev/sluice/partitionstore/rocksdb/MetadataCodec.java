@@ -40,6 +40,7 @@ import org.apache.kafka.common.TopicPartition;
  *                                                   | u8 n | n × (i32 firstSeq | i32 lastSeq
  *                                                   | i64 firstOffset | i64 lastOffset | i64 timestamp)
  *                                                   [| i32 coordinatorEpoch]  (absent in older values: -1)
+ *                                                   [| i64 lastMarkerOffset]  (absent in older values: -1)
  * aborted_txn          P | i64 firstOffset | i64 producerId
  *                                                   i64 lastOffset | i64 lastStableOffset
  * committed_offsets    G | P                        i64 offset | i32 leaderEpoch | i64 commitTimestamp
@@ -204,7 +205,7 @@ public final class MetadataCodec {
 
     public static byte[] encodeProducer(ProducerStateEntry entry) {
         ByteBuffer buffer = ByteBuffer.allocate(
-                        1 + 2 + 8 + 8 + 1 + entry.batches().size() * 32 + 4)
+                        1 + 2 + 8 + 8 + 1 + entry.batches().size() * 32 + 4 + 8)
                 .put(VERSION)
                 .putShort(entry.producerEpoch())
                 .putLong(entry.currentTxnFirstOffset())
@@ -218,6 +219,7 @@ public final class MetadataCodec {
                     .putLong(batch.timestampMs());
         }
         buffer.putInt(entry.coordinatorEpoch());
+        buffer.putLong(entry.lastMarkerOffset());
         return buffer.array();
     }
 
@@ -233,7 +235,9 @@ public final class MetadataCodec {
                     buffer.getInt(), buffer.getInt(), buffer.getLong(), buffer.getLong(), buffer.getLong()));
         }
         int coordinatorEpoch = buffer.remaining() >= 4 ? buffer.getInt() : ProducerStateEntry.NO_COORDINATOR_EPOCH;
-        return new ProducerStateEntry(producerId, epoch, batches, txnFirstOffset, lastTimestamp, coordinatorEpoch);
+        long lastMarkerOffset = buffer.remaining() >= 8 ? buffer.getLong() : ProducerStateEntry.NO_MARKER;
+        return new ProducerStateEntry(
+                producerId, epoch, batches, txnFirstOffset, lastTimestamp, coordinatorEpoch, lastMarkerOffset);
     }
 
     static byte[] encodeAbortedTxn(AbortedTxn txn) {

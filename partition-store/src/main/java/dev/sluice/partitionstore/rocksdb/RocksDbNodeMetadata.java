@@ -38,6 +38,9 @@ public final class RocksDbNodeMetadata implements NodeMetadata {
     static final String ABORTED_TXN = "aborted_txn";
     static final String COMMITTED_OFFSETS = "committed_offsets";
     static final String GROUP_METADATA = "group_metadata";
+    /** The partition-state kind of pending transactional offsets (after MetadataCodec's kinds 1 to 5). */
+    static final byte STATE_KIND_PENDING_TXN_OFFSETS = 6;
+
     static final List<String> COLUMN_FAMILIES = List.of(
             OFFSET_INDEX, TIME_INDEX, PARTITION_STATE, PRODUCER_STATE, ABORTED_TXN, COMMITTED_OFFSETS, GROUP_METADATA);
 
@@ -194,6 +197,38 @@ public final class RocksDbNodeMetadata implements NodeMetadata {
         byte[] prefix = MetadataCodec.groupPrefix(groupId);
         delete(GROUP_METADATA, prefix);
         deleteRange(COMMITTED_OFFSETS, prefix, MetadataCodec.successor(prefix));
+    }
+
+    @Override
+    public void putPendingTxnOffsets(TopicPartition offsetsPartition, long producerId, byte[] value) {
+        put(PARTITION_STATE, pendingTxnKey(offsetsPartition, producerId), value);
+    }
+
+    @Override
+    public void deletePendingTxnOffsets(TopicPartition offsetsPartition, long producerId) {
+        delete(PARTITION_STATE, pendingTxnKey(offsetsPartition, producerId));
+    }
+
+    @Override
+    public java.util.NavigableMap<Long, byte[]> pendingTxnOffsets(TopicPartition offsetsPartition) {
+        byte[] prefix =
+                MetadataCodec.stateKey(MetadataCodec.partitionPrefix(offsetsPartition), STATE_KIND_PENDING_TXN_OFFSETS);
+        java.util.NavigableMap<Long, byte[]> result = new java.util.TreeMap<>();
+        try (RocksIterator it = db.newIterator(handle(PARTITION_STATE))) {
+            for (it.seek(prefix); it.isValid() && MetadataCodec.startsWith(it.key(), prefix); it.next()) {
+                result.put(MetadataCodec.longAt(it.key(), prefix.length), it.value());
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Pending transactional offsets live with the partition's state: {@code partition prefix, kind, producerId}
+     * (a kind no other partition state uses).
+     */
+    private static byte[] pendingTxnKey(TopicPartition offsetsPartition, long producerId) {
+        return MetadataCodec.stateKey(
+                MetadataCodec.partitionPrefix(offsetsPartition), STATE_KIND_PENDING_TXN_OFFSETS, producerId);
     }
 
     private static byte[] committedKey(String groupId, TopicPartition tp) {

@@ -41,6 +41,33 @@ class MappedSegmentFileTest {
     }
 
     @Test
+    void shouldAppendTheBytesOfASliceOfAHeapBuffer() {
+        SegmentFile file = factory.create(dir.resolve("00000000000000000000.log"));
+        byte[] data = pattern(3 * CHUNK);
+        file.append(ByteBuffer.wrap(data, 0, 1300));
+        ByteBuffer slice = ByteBuffer.wrap(data).position(1300).slice(); // array offset 1300
+        file.append(slice);
+        byte[] back = new byte[data.length];
+        file.view(0, data.length).get(back);
+        assertThat(back).isEqualTo(data);
+        file.close();
+    }
+
+    @Test
+    void shouldTellTheBytesSyncedSoFar() {
+        SegmentFile file = factory.create(dir.resolve("00000000000000000000.log"));
+        file.append(ByteBuffer.wrap(pattern(100)));
+        assertThat(file.syncedSize()).isZero();
+        file.flush();
+        assertThat(file.syncedSize()).isEqualTo(100);
+        file.append(ByteBuffer.wrap(pattern(50)));
+        assertThat(file.syncedSize()).isEqualTo(100);
+        file.truncate(80);
+        assertThat(file.syncedSize()).isEqualTo(80);
+        file.close();
+    }
+
+    @Test
     void shouldZeroTruncatedBytesWhileKeepingEarlierViewsReadable() {
         SegmentFile file = factory.create(dir.resolve("00000000000000000000.log"));
         byte[] data = pattern(2 * CHUNK);

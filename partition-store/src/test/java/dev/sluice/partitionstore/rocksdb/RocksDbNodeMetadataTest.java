@@ -78,7 +78,7 @@ class RocksDbNodeMetadataTest {
             assertThat(store.producers()).containsExactly(producer);
             store.deleteProducer(7);
             assertThat(store.producer(7)).isNull();
-            ProducerStateEntry transactional = new ProducerStateEntry(8, (short) 3, List.of(), 250, 1002, 9);
+            ProducerStateEntry transactional = new ProducerStateEntry(8, (short) 3, List.of(), 250, 1002, 9, 240);
             store.putProducer(transactional);
             assertThat(store.producer(8)).isEqualTo(transactional);
 

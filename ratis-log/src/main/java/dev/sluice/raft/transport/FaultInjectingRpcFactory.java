@@ -1,5 +1,6 @@
 package dev.sluice.raft.transport;
 
+import java.io.IOException;
 import java.util.Objects;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.ClientFactory;
@@ -20,15 +21,21 @@ import org.apache.ratis.server.leader.LogAppender;
 import org.apache.ratis.server.leader.NotifyingLogAppender;
 
 /**
- * A Ratis transport for tests and simulations: Ratis's Netty transport with a {@link FaultInjector} on every
- * server-to-server call, so links between peers can drop, delay, duplicate, reorder and partition (one way or
- * both) while the servers run. Client-to-server traffic passes unchanged.
+ * A Ratis transport for tests and simulations: the Netty transport as Sluice runs it (Ratis's Netty protocol and
+ * clients, served by {@link NettyServerRpc}) with a {@link FaultInjector} on every server-to-server call, so
+ * links between peers can drop, delay, duplicate, reorder and partition (one way or both) while the servers run.
+ * Client-to-server traffic passes unchanged unless the properties a client is built with name the peer it runs in
+ * ({@link #SELF_KEY}): then its requests go through the injector too, as the links from that peer (see {@link
+ * FaultInjectingClientRpc}). A node's own clients (coordinator heartbeats, transaction markers, snapshot-install
+ * reads, group administration) are built with the node's properties, which name the node when it runs this
+ * transport; a test's clients built from properties without {@link #SELF_KEY} are not faulted.
  *
  * <h2>Enabling it</h2>
  *
  * <pre>{@code
  * FaultInjector injector = FaultInjector.register("sim-1", seed);        // once per simulated network
  * FaultInjectingRpcFactory.configure(properties, "sim-1", "127.0.0.1", 0); // each server's RaftProperties
+ * FaultInjectingRpcFactory.configureSelf(properties, "s1");               // optional: fault its clients too
  * ... build and start the servers; then injector.partition("s1", "s2"), injector.healAll(), ...
  * injector.close();                                                       // unregisters it
  * }</pre>
@@ -58,6 +65,12 @@ import org.apache.ratis.server.leader.NotifyingLogAppender;
 public final class FaultInjectingRpcFactory implements RpcType, ServerFactory, ClientFactory {
     /** The {@code RaftProperties} key naming the registered {@link FaultInjector} a server uses. */
     public static final String INJECTOR_NAME_KEY = "sluice.fault.injector";
+
+    /**
+     * The {@code RaftProperties} key naming the peer whose Raft clients are built with those properties; when
+     * set, those clients' requests are faulted as links from that peer.
+     */
+    public static final String SELF_KEY = "sluice.fault.self";
 
     /** The Ratis {@code Parameters} key under which a {@link FaultInjector} may be passed instead. */
     public static final String PARAMETERS_KEY = "sluice.raft.fault-injector";
@@ -100,6 +113,18 @@ public final class FaultInjectingRpcFactory implements RpcType, ServerFactory, C
         NettyConfigKeys.Server.setPort(properties, port);
     }
 
+    /**
+     * Makes Raft clients built with {@code properties} send their requests through the injector, as the links
+     * from peer {@code selfId} to the servers they call.
+     */
+    public static void configureSelf(RaftProperties properties, String selfId) {
+        Objects.requireNonNull(properties, "properties");
+        if (selfId == null || selfId.isEmpty()) {
+            throw new IllegalArgumentException(SELF_KEY + " must be a non-empty peer id, got " + selfId);
+        }
+        properties.set(SELF_KEY, selfId);
+    }
+
     /** @return this class's name, the value of {@code raft.rpc.type} that selects it */
     @Override
     public String name() {
@@ -116,10 +141,11 @@ public final class FaultInjectingRpcFactory implements RpcType, ServerFactory, C
         return this;
     }
 
+    /** Sluice's non-blocking Netty server ({@link NettyServerRpc}) behind the injector. */
     @Override
     public RaftServerRpc newRaftServerRpc(RaftServer server) {
         FaultInjector injector = injectorFor(server.getProperties());
-        return new FaultInjectingServerRpc(netty.newRaftServerRpc(server), injector, this, Sleeper.THREAD);
+        return new FaultInjectingServerRpc(NettyServerRpc.of(server), injector, this, Sleeper.THREAD);
     }
 
     /** The same appender as Sluice's Netty transport: snapshots install state-machine driven. */
@@ -128,13 +154,37 @@ public final class FaultInjectingRpcFactory implements RpcType, ServerFactory, C
         return NotifyingLogAppender.create(server, state, follower);
     }
 
-    /** Clients are not faulted: they get Netty's client transport as it is. */
+    /**
+     * Netty's client transport, behind the injector when {@code properties} name the peer the client runs in
+     * ({@link #SELF_KEY}); as it is otherwise.
+     */
     @Override
     public RaftClientRpc newRaftClientRpc(ClientId clientId, RaftProperties properties) {
-        return netty.newRaftClientRpc(clientId, properties);
+        RaftClientRpc rpc = netty.newRaftClientRpc(clientId, properties);
+        String self = properties.get(SELF_KEY);
+        if (self == null || self.isEmpty()) {
+            return rpc;
+        }
+        try {
+            return new FaultInjectingClientRpc(rpc, injectorFor(properties), self);
+        } catch (RuntimeException e) {
+            closeQuietly(rpc);
+            throw e;
+        }
     }
 
-    /** @return the injector a server built with {@code properties} uses; fails naming the missing piece */
+    private static void closeQuietly(RaftClientRpc rpc) {
+        try {
+            rpc.close();
+        } catch (IOException | RuntimeException e) {
+            // the client is not made; nothing else to do with it
+        }
+    }
+
+    /**
+     * @return the injector a server or client built with {@code properties} uses; fails naming the missing
+     *     piece
+     */
     FaultInjector injectorFor(RaftProperties properties) {
         FaultInjector passed = parameters == null ? null : parameters.get(PARAMETERS_KEY, FaultInjector.class);
         if (passed != null) {

@@ -1,13 +1,18 @@
 package dev.sluice.raft.transport;
 
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The switchboard of a fault-injecting network: decides, for every message crossing a directed link
@@ -31,12 +36,26 @@ import java.util.concurrent.ConcurrentMap;
  * n-th message on a link always meets the same draws: the same seed and the same sequence of messages and
  * switches on a link give the same decisions, whatever the traffic on other links.
  *
+ * <h2>Who decides a call</h2>
+ *
+ * The injector is asked by the caller's side only: a call from {@code a} to {@code b} (a server-to-server
+ * call, or a Raft client call made by node {@code a}) is decided entirely by the injector of {@code a}'s
+ * transport, which judges its request against {@code a -> b} and its reply against {@code b -> a}. Within one
+ * JVM all peers usually share one injector. Across processes each node has its own; when every node's
+ * injector holds the same switches (the same operations sent to each), every call is still judged against
+ * that one global picture, so the semantics above hold cluster-wide: a cut of {@code a -> b} loses
+ * {@code a}'s requests to {@code b} (decided at {@code a}) and the replies to {@code b}'s requests to
+ * {@code a} (decided at {@code b}). Only the random draws differ between processes, each injector having
+ * its own streams.
+ *
  * <h2>Finding an injector</h2>
  *
  * Ratis creates its RPC factory reflectively, so the servers find their injector by name: {@link #register}
  * puts an injector in a JVM-wide registry, {@link FaultInjectingRpcFactory#configure} writes the name into
- * the server's {@code RaftProperties}, and {@link #close} removes it again. An injector can also be handed
- * over in Ratis {@code Parameters} (see {@link FaultInjectingRpcFactory#PARAMETERS_KEY}).
+ * the server's {@code RaftProperties}, and {@link #close} removes it again. Several owners in one JVM (nodes
+ * of an in-process cluster) can share one injector with {@link #registerShared}: the last owner to close its
+ * {@link Registration} removes it. An injector can also be handed over in Ratis {@code Parameters} (see
+ * {@link FaultInjectingRpcFactory#PARAMETERS_KEY}).
  *
  * <p>Thread-safe: switches may be flipped from any thread while messages are decided on others. A message
  * is judged against the switches as they are when it is offered.
@@ -49,6 +68,9 @@ public final class FaultInjector implements AutoCloseable {
 
     private final String name;
     private final long seed;
+    /** Owners of a shared registration; -1 when registered exclusively or not at all. Guarded by REGISTRY. */
+    private int sharedOwners = -1;
+
     private final ConcurrentMap<Link, LinkState> links = new ConcurrentHashMap<>();
     private final ConcurrentMap<Link, LinkFaults> faults = new ConcurrentHashMap<>();
     private final Set<Link> cuts = ConcurrentHashMap.newKeySet();
@@ -81,6 +103,38 @@ public final class FaultInjector implements AutoCloseable {
             throw new IllegalStateException("a FaultInjector is already registered under '" + name + "': " + previous);
         }
         return injector;
+    }
+
+    /**
+     * Registers an injector under {@code name} that several owners share, or joins the one already shared
+     * there; the injector stays registered until every owner has closed its {@link Registration}. All owners
+     * see the same switches: nodes of an in-process cluster use this, each calling it once.
+     *
+     * @throws IllegalStateException if an injector is registered under {@code name} with {@link #register}
+     *     (not shared), or is shared with a different seed
+     */
+    public static Registration registerShared(String name, long seed) {
+        FaultInjector[] joined = new FaultInjector[1];
+        REGISTRY.compute(requireId("name", name), (key, existing) -> {
+            if (existing == null) {
+                FaultInjector created = new FaultInjector(name, seed);
+                created.sharedOwners = 1;
+                joined[0] = created;
+                return created;
+            }
+            if (existing.sharedOwners < 0) {
+                throw new IllegalStateException("a FaultInjector is already registered under '" + name
+                        + "' for one owner only (FaultInjector.register): " + existing);
+            }
+            if (existing.seed != seed) {
+                throw new IllegalStateException("the FaultInjector shared under '" + name + "' has seed "
+                        + existing.seed + ", not " + seed + "; every owner must give the same seed");
+            }
+            existing.sharedOwners++;
+            joined[0] = existing;
+            return existing;
+        });
+        return new Registration(joined[0]);
     }
 
     /** @return the injector registered under {@code name}, if any */
@@ -167,6 +221,38 @@ public final class FaultInjector implements AutoCloseable {
         return cuts.contains(link) || isolated.contains(link.from()) || isolated.contains(link.to());
     }
 
+    /** Removes every cut, isolation and probabilistic fault: every link is healthy again. */
+    public void reset() {
+        healAll();
+        clearFaults();
+    }
+
+    // ---------------------------------------------------------------- the switches as they are
+
+    /** @return the isolated peers, sorted */
+    public SortedSet<String> isolatedPeers() {
+        return Collections.unmodifiableSortedSet(new TreeSet<>(isolated));
+    }
+
+    /** @return the links cut with {@link #cut} or {@link #partition}, sorted by source then destination */
+    public SortedSet<Link> cutLinks() {
+        SortedSet<Link> sorted = new TreeSet<>(Link.ORDER);
+        sorted.addAll(cuts);
+        return Collections.unmodifiableSortedSet(sorted);
+    }
+
+    /** @return the faults of every link without faults of its own */
+    public LinkFaults defaultFaults() {
+        return defaultFaults;
+    }
+
+    /** @return the links given faults of their own with {@link #setFaults}, sorted, with those faults */
+    public SortedMap<Link, LinkFaults> linkFaults() {
+        SortedMap<Link, LinkFaults> sorted = new TreeMap<>(Link.ORDER);
+        sorted.putAll(faults);
+        return Collections.unmodifiableSortedMap(sorted);
+    }
+
     // ---------------------------------------------------------------- timing of lost calls
 
     /**
@@ -224,7 +310,10 @@ public final class FaultInjector implements AutoCloseable {
         return z ^ (z >>> 31);
     }
 
-    /** Unregisters this injector if it is the one registered under its name. Switches keep working. */
+    /**
+     * Unregisters this injector if it is the one registered under its name, even when it is shared (owners of
+     * a shared injector close their {@link Registration} instead). Switches keep working.
+     */
     @Override
     public void close() {
         REGISTRY.remove(name, this);
@@ -246,7 +335,54 @@ public final class FaultInjector implements AutoCloseable {
         return id;
     }
 
-    private record Link(String from, String to) {}
+    /**
+     * A directed link between two peers.
+     *
+     * @param from the peer whose requests (and replies to {@code to}'s requests) cross the link
+     * @param to the peer at the other end
+     */
+    public record Link(String from, String to) {
+        /** By source, then destination. */
+        public static final Comparator<Link> ORDER =
+                Comparator.comparing(Link::from).thenComparing(Link::to);
+    }
+
+    /**
+     * One owner's share of an injector registered with {@link #registerShared}. Closing it (once; later closes
+     * do nothing) gives the share up; the last share closed unregisters the injector.
+     */
+    public static final class Registration implements AutoCloseable {
+        private final FaultInjector injector;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        private Registration(FaultInjector injector) {
+            this.injector = injector;
+        }
+
+        /** @return the shared injector */
+        public FaultInjector injector() {
+            return injector;
+        }
+
+        @Override
+        public void close() {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            REGISTRY.computeIfPresent(injector.name, (key, registered) -> {
+                if (registered != injector) {
+                    return registered;
+                }
+                registered.sharedOwners--;
+                return registered.sharedOwners > 0 ? registered : null;
+            });
+        }
+
+        @Override
+        public String toString() {
+            return "FaultInjector.Registration[" + injector + "]";
+        }
+    }
 
     /** One link's random stream and counters. Guarded by its own monitor. */
     private static final class LinkState {

@@ -5,7 +5,7 @@
  * {@code raft.rpc.type} and wraps the Netty transport; {@link dev.sluice.raft.transport.FaultInjector} is
  * the seeded switchboard that decides, per directed link, which messages are lost, delayed, duplicated or
  * reordered, and which links are partitioned. {@code FaultInjector}, {@code LinkFaults}, {@code Delivery}
- * and {@code LinkStats} are pure (no Ratis, no I/O, no clock); only the factory and the server RPC wrapper
- * touch Ratis.
+ * and {@code LinkStats} are pure (no Ratis, no I/O, no clock); only the factory and the server and client
+ * RPC wrappers touch Ratis.
  */
 package dev.sluice.raft.transport;

@@ -43,6 +43,11 @@ public final class RaftTestCluster implements AutoCloseable {
         this.logConfig = logConfig;
     }
 
+    /** The partitions' log configuration (the topic's): what every replica of a partition is created with. */
+    public LogConfig logConfig() {
+        return logConfig;
+    }
+
     /** Settings that make elections quick enough for tests. */
     public static Map<String, Object> fastElections(String rpcType) {
         Map<String, Object> values = new HashMap<>();
@@ -124,6 +129,14 @@ public final class RaftTestCluster implements AutoCloseable {
         List<RaftPeer> replicas = peers(all.toArray(new String[0]));
         node(newId).addPartition(tp, replicas, logConfig);
         node(current[0]).changeReplicas(tp, replicas);
+    }
+
+    /** Makes node {@code id} the partition's leader (a leadership transfer, if another node leads it). */
+    public void moveLeader(TopicPartition tp, String id, Duration timeout) throws IOException {
+        RaftNode leader = awaitLeader(tp, timeout);
+        if (!leader.id().equals(id) && !leader.transferLeadership(tp, id, timeout.toMillis())) {
+            throw new AssertionError("the leadership of " + tp + " did not move from " + leader.id() + " to " + id);
+        }
     }
 
     /** Waits until a running node leads the partition and can take writes; returns it. */

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.ClientFactory;
+import org.apache.ratis.client.RaftClientRpc;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.rpc.RpcType;
 import org.apache.ratis.server.ServerFactory;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,36 @@ class FaultInjectingRpcFactoryTest {
         assertThatThrownBy(() -> new FaultInjectingRpcFactory().injectorFor(new RaftProperties()))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(FaultInjectingRpcFactory.INJECTOR_NAME_KEY + " is not set");
+    }
+
+    @Test
+    void shouldFaultTheClientsOfTheNamedPeerOnly() throws Exception {
+        String name = "clients-" + System.nanoTime();
+        RaftProperties properties = new RaftProperties();
+        FaultInjectingRpcFactory.configure(properties, name);
+        FaultInjectingRpcFactory factory = new FaultInjectingRpcFactory(new Parameters());
+
+        try (FaultInjector injector = FaultInjector.register(name, 1)) {
+            try (RaftClientRpc plain = factory.newRaftClientRpc(ClientId.randomId(), properties)) {
+                assertThat(plain).isNotInstanceOf(FaultInjectingClientRpc.class);
+            }
+            FaultInjectingRpcFactory.configureSelf(properties, "s1");
+            try (RaftClientRpc faulted = factory.newRaftClientRpc(ClientId.randomId(), properties)) {
+                assertThat(faulted).isInstanceOf(FaultInjectingClientRpc.class);
+                assertThat(faulted.toString()).contains("self=s1").contains(injector.toString());
+            }
+        }
+    }
+
+    @Test
+    void shouldFailToBuildAFaultedClientWithoutAnInjector() {
+        RaftProperties properties = new RaftProperties();
+        FaultInjectingRpcFactory.configure(properties, "nobody-registered-this-either");
+        FaultInjectingRpcFactory.configureSelf(properties, "s1");
+
+        assertThatThrownBy(() -> new FaultInjectingRpcFactory().newRaftClientRpc(ClientId.randomId(), properties))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("nobody-registered-this-either");
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.LongSummaryStatistics;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -219,6 +220,61 @@ class FaultInjectorTest {
                     .hasMessageContaining(name);
         }
         assertThat(FaultInjector.lookup(name)).isEmpty();
+    }
+
+    @Test
+    void shouldShareOneInjectorBetweenOwnersUntilTheLastOneCloses() {
+        String name = "shared-" + System.nanoTime();
+        FaultInjector.Registration first = FaultInjector.registerShared(name, SEED);
+        FaultInjector.Registration second = FaultInjector.registerShared(name, SEED);
+
+        assertThat(second.injector()).isSameAs(first.injector());
+        assertThatThrownBy(() -> FaultInjector.registerShared(name, SEED + 1))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("seed");
+        assertThatThrownBy(() -> FaultInjector.register(name, SEED)).isInstanceOf(IllegalStateException.class);
+
+        first.close();
+        first.close(); // a second close gives nothing up
+        assertThat(FaultInjector.lookup(name)).containsSame(second.injector());
+        second.close();
+        assertThat(FaultInjector.lookup(name)).isEmpty();
+    }
+
+    @Test
+    void shouldNotShareAnInjectorRegisteredForOneOwner() {
+        String name = "exclusive-" + System.nanoTime();
+        try (FaultInjector injector = FaultInjector.register(name, SEED)) {
+            assertThatThrownBy(() -> FaultInjector.registerShared(name, SEED))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("one owner only");
+            assertThat(FaultInjector.lookup(name)).containsSame(injector);
+        }
+    }
+
+    @Test
+    void shouldReportTheSwitchesAsTheyAreAndResetThemAll() {
+        FaultInjector injector = new FaultInjector("switches", SEED);
+        LinkFaults lossy = LinkFaults.NONE.withDropProbability(0.5);
+        LinkFaults slow = LinkFaults.NONE.withDelayMs(10, 50);
+        injector.isolate("c");
+        injector.partition("b", "a");
+        injector.setFaults("b", "c", lossy);
+        injector.setDefaultFaults(slow);
+
+        assertThat(injector.isolatedPeers()).containsExactly("c");
+        assertThat(injector.cutLinks())
+                .containsExactly(new FaultInjector.Link("a", "b"), new FaultInjector.Link("b", "a"));
+        assertThat(injector.linkFaults()).containsExactly(Map.entry(new FaultInjector.Link("b", "c"), lossy));
+        assertThat(injector.defaultFaults()).isEqualTo(slow);
+
+        injector.reset();
+
+        assertThat(injector.isolatedPeers()).isEmpty();
+        assertThat(injector.cutLinks()).isEmpty();
+        assertThat(injector.linkFaults()).isEmpty();
+        assertThat(injector.defaultFaults()).isEqualTo(LinkFaults.NONE);
+        assertThat(injector.onRequest("b", "c")).isEqualTo(Delivery.ON_TIME);
     }
 
     private static List<Boolean> drops(FaultInjector injector, double probability, int count) {

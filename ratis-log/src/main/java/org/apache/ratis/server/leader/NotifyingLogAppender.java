@@ -1,10 +1,13 @@
 package org.apache.ratis.server.leader;
 
+import dev.sluice.raft.LostLogTail;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.InstallSnapshotReplyProto;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLogIOException;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,11 +20,24 @@ import org.slf4j.LoggerFactory;
  * which also keeps the follower from timing out, until the follower reports the snapshot installed —
  * and otherwise replicates exactly as the default appender does.
  *
+ * <p>A follower's install can land behind the leader's log: it copies the snapshot the leader had when the
+ * copy started, and while it copies the leader keeps taking writes, snapshots and purging its Raft log up
+ * to its newest snapshot. The follower then needs an entry the leader no longer has. The default appender
+ * would trust the installed index and read that entry: the read fails, the appender dies and Ratis restarts
+ * it — but Ratis 3.3.0 re-creates an appender only for a peer of the current configuration, so the appender
+ * of a peer that a membership change is still staging is simply gone, and the change never completes
+ * (every retry of it answers "reconfiguration in progress"). This appender therefore accepts an install only
+ * when the leader's log still continues from it, and otherwise notifies the follower again (it installs the
+ * leader's newer snapshot); and it never reads entries the leader has purged (see {@link
+ * #newAppendEntriesRequest}).
+ *
  * <p>It lives in Ratis's package because the default appender is package-private there.
  */
 public final class NotifyingLogAppender extends LogAppenderDefault {
     private static final Logger LOG = LoggerFactory.getLogger(NotifyingLogAppender.class);
     private static final long POLL_MS = 200;
+    /** How long a notice may go unanswered by an install before the appender says so (then as often again). */
+    private static final long WAITING_REPORT_MS = 30_000;
 
     private NotifyingLogAppender(RaftServer.Division server, LeaderState leaderState, FollowerInfo follower) {
         super(server, leaderState, follower);
@@ -31,11 +47,72 @@ public final class NotifyingLogAppender extends LogAppenderDefault {
         return new NotifyingLogAppender(server, leaderState, follower);
     }
 
+    /** Believes a follower whose Raft log lost entries it acknowledged; see {@link LostLogTail}. */
+    @Override
+    protected long getNextIndexForInconsistency(long requestFirstIndex, long replyNextIndex) {
+        return LostLogTail.nextIndex(
+                this, super.getNextIndexForInconsistency(requestFirstIndex, replyNextIndex), replyNextIndex);
+    }
+
+    /**
+     * Sends nothing (the caller waits and asks again) when the follower needs entries this leader has purged,
+     * instead of failing on the missing entry: the failure would stop this appender, and Ratis does not
+     * re-create the appender of a peer that is being added (see the class comment). The next round notifies
+     * the follower to install a snapshot. {@link #shouldInstallSnapshot} accepts only installs the log
+     * continues from; this covers a purge that lands after that check, or while the entries are being read.
+     */
+    @Override
+    public AppendEntriesRequestProto newAppendEntriesRequest(long callId, boolean heartbeat) throws RaftLogIOException {
+        long next = getFollower().getNextIndex();
+        long start = getRaftLog().getStartIndex();
+        if (!heartbeat && next < start && next < getRaftLog().getNextIndex()) {
+            LOG.info(
+                    "{}: the follower needs Raft entries from {} on, but this leader's log starts at {} (purged"
+                            + " behind a snapshot); notifying it to install the snapshot instead",
+                    this,
+                    next,
+                    start);
+            return null;
+        }
+        try {
+            return super.newAppendEntriesRequest(callId, heartbeat);
+        } catch (RaftLogIOException e) {
+            // The leader purged its log between the check above and the read (a snapshot finished meanwhile).
+            // Thrown, it would stop this appender for good when the follower is a peer being added, and the
+            // added peer would never receive another entry (the chaos run with seed 4021: a replica moved back
+            // to a restarted node stayed 900 offsets behind after the move completed).
+            if (getFollower().getNextIndex() < getRaftLog().getStartIndex()) {
+                LOG.info(
+                        "{}: the entries the follower needs from {} on were purged while being read (the log now"
+                                + " starts at {}); notifying it to install the snapshot instead",
+                        this,
+                        getFollower().getNextIndex(),
+                        getRaftLog().getStartIndex());
+                return null;
+            }
+            throw e;
+        }
+    }
+
     /** Never sends files: notifies the follower instead, until it has installed a snapshot. */
     @Override
     public SnapshotInfo shouldInstallSnapshot() {
         TermIndex first = shouldNotifyToInstallSnapshot();
+        long sinceNs = System.nanoTime();
+        long reportedNs = sinceNs;
         while (first != null && isRunning()) {
+            if (System.nanoTime() - reportedNs > TimeUnit.MILLISECONDS.toNanos(WAITING_REPORT_MS)) {
+                reportedNs = System.nanoTime();
+                LOG.info(
+                        "{}: the follower has not installed a snapshot for {} s of notices (first available entry"
+                                + " {}, follower next index {}, match index {}, bootstrapping {})",
+                        this,
+                        TimeUnit.NANOSECONDS.toSeconds(reportedNs - sinceNs),
+                        first,
+                        getFollower().getNextIndex(),
+                        getFollower().getMatchIndex(),
+                        getLeaderState().isFollowerBootstrapping(getFollower()));
+            }
             try {
                 InstallSnapshotReplyProto reply =
                         getServerRpc().installSnapshot(newInstallSnapshotNotificationRequest(first));
@@ -46,8 +123,22 @@ public final class NotifyingLogAppender extends LogAppenderDefault {
                         getFollower().setSnapshotIndex(index);
                         getFollower().setAttemptedToInstallSnapshot();
                         getLeaderState().onFollowerCommitIndex(getFollower(), index);
-                        LOG.debug("{}: follower installed a snapshot at {}", this, index);
-                        return null;
+                        long start = getRaftLog().getStartIndex();
+                        if (index + 1 >= start) {
+                            LOG.debug("{}: follower installed a snapshot at {}", this, index);
+                            return null;
+                        }
+                        // The leader purged its log past it while the follower copied: the loop notifies the
+                        // follower again, and it installs the leader's newer snapshot.
+                        LOG.info(
+                                "{}: the follower installed a snapshot at Raft index {}, but this leader's log now"
+                                        + " starts at {} (it took a newer snapshot and purged its log meanwhile);"
+                                        + " notifying the follower to install the newer one. If this repeats, the"
+                                        + " leader snapshots faster than a follower copies a snapshot: raise"
+                                        + " raft.snapshot.threshold.entries",
+                                this,
+                                index,
+                                start);
                     }
                     case NOT_LEADER -> {
                         onFollowerTerm(reply.getTerm());
