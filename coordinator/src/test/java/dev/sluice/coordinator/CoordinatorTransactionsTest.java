@@ -86,7 +86,9 @@ class CoordinatorTransactionsTest {
             int follower = leader == 1 ? 2 : 1;
             CoordinatorStateMachine followerMachine = cluster.service(follower).stateMachine();
             RaftTestCluster.await(
-                    WAIT, "the follower to apply the image", () -> followerMachine.image().version() == version);
+                    WAIT,
+                    "the follower to apply the image",
+                    () -> followerMachine.image().version() == version);
             assertThat(followerMachine.takeSnapshot()).isPositive();
             Path snapshot = followerMachine
                     .getStateMachineStorage()
