@@ -277,6 +277,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
         long entriesLostFrom = singleWrite
                 ? discardLostEntries(snapshotIndex, belowSnapshotLost ? appliedEnd : opened.logEndOffset(), discarded)
                 : -1;
+        if (singleWrite && !belowSnapshotLost && entriesLostFrom < 0) {
+            cutUnrecordedTail(opened, snapshotIndex, appliedEnd);
+        }
         if (singleWrite && lastRecordedIndex > snapshotIndex) {
             orphanCheckFrom = snapshotIndex + 1;
             orphanCheckTo = lastRecordedIndex;
@@ -297,6 +300,30 @@ public final class PartitionStateMachine extends BaseStateMachine {
             host.repairLostData(this);
         }
         written = belowSnapshotLost ? applied.copy() : replayProducers(applied, appliedEnd, opened.logEndOffset());
+    }
+
+    /**
+     * Cuts the segment data past the end of the last recorded entry. A process killed between appending an
+     * entry's batches and recording its offsets leaves batches that no Raft entry owns: Ratis puts an entry in
+     * its log file only after {@link #write} returned, and {@link #write} records the offsets before it
+     * returns, so the entry itself died with the process. Left in place, those batches would stand in the log
+     * ahead of the entries that replace them, and a producer's retry of the same batch would be judged a
+     * duplicate of them: this replica would keep the batch under its old leader epoch while the others hold
+     * it under the new one.
+     */
+    private static void cutUnrecordedTail(PartitionLog opened, long snapshotIndex, long appliedEnd) {
+        RaftEntryRange last = opened.metadata().floorRaftEntry(Long.MAX_VALUE);
+        long recordedEnd =
+                last != null && last.raftIndex() > snapshotIndex ? Math.max(appliedEnd, last.nextOffset()) : appliedEnd;
+        if (opened.logEndOffset() > recordedEnd) {
+            LOG.info(
+                    "{}: dropping offsets [{}, {}) from the segment: no Raft entry recorded them (the process"
+                            + " stopped while writing them)",
+                    opened.topicPartition(),
+                    recordedEnd,
+                    opened.logEndOffset());
+            opened.truncateTo(recordedEnd);
+        }
     }
 
     /** The first offset in {@code [from, to)} whose batch cannot be read back intact, or -1. */

@@ -76,6 +76,21 @@ final class AcknowledgedWrites {
         return outcome;
     }
 
+    /**
+     * A batch with the producer and sequence number of the next {@link #writeOne}, and values no batch of
+     * {@link #writeOne} ever has: what a replica may hold of an attempt that was never acknowledged.
+     */
+    MemoryRecords nextSequenceWithOtherValues() {
+        SimpleRecord[] records = new SimpleRecord[3];
+        for (int r = 0; r < 3; r++) {
+            records[r] = new SimpleRecord(
+                    1_700_000_000_000L,
+                    null,
+                    ("unacknowledged-" + batchNumber + "-" + r).getBytes(StandardCharsets.UTF_8));
+        }
+        return MemoryRecords.withIdempotentRecords(Compression.NONE, PRODUCER_ID, (short) 0, batchNumber * 3, records);
+    }
+
     int acknowledgedCount() {
         return acknowledged.size();
     }

@@ -2,6 +2,7 @@ package dev.sluice.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.partitionstore.BatchValidator;
 import dev.sluice.partitionstore.LogConfig;
 import dev.sluice.partitionstore.LogReadResult;
 import dev.sluice.partitionstore.NodeStore;
@@ -92,6 +93,33 @@ class DiskFaultTest {
 
     private Path partitionDir(String id) {
         return NodeStore.partitionDir(cluster.dataDir(id), TP);
+    }
+
+    // ---- 0. batches written but never recorded (a process killed in between) --------------------------------
+
+    /**
+     * A replica's process stopped after an entry's batches reached its segment and before their offsets were
+     * recorded; the entry never reached its Raft log, and the batch came again later as another entry (the
+     * producer's retry, under the next leader). The replica must drop the unowned batches when it opens the
+     * partition: kept, they would stand in the log before the retry, which would be judged their duplicate.
+     */
+    @Test
+    void shouldDropBatchesWrittenButNeverRecordedByAStoppedReplica() throws Exception {
+        cluster(Map.of());
+        write(20);
+        String victim = followerId();
+        long end = cluster.awaitConverged(TP, TIMEOUT, ALL);
+        cluster.stop(victim);
+        try (NodeStore store = NodeStore.open(cluster.dataDir(victim), dev.sluice.partitionstore.Clock.SYSTEM)) {
+            PartitionLog log = store.openPartition(TP, cluster.logConfig());
+            assertThat(log.logEndOffset()).isEqualTo(end);
+            var unowned = log.append(writes.nextSequenceWithOtherValues().buffer(), 99, BatchValidator.Origin.CLIENT);
+            assertThat(unowned.succeeded()).isTrue();
+            log.flush();
+        }
+
+        cluster.start(victim);
+        writeMoreAndCheckEverything();
     }
 
     // ---- 1. a flipped bit in a closed segment ------------------------------------------------------------------
