@@ -3,8 +3,11 @@ package org.apache.ratis.server.leader;
 import dev.sluice.raft.LostLogTail;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.InstallSnapshotReplyProto;
+import org.apache.ratis.proto.RaftProtos.InstallSnapshotResult;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLogIOException;
@@ -38,6 +41,17 @@ public final class NotifyingLogAppender extends LogAppenderDefault {
     private static final long POLL_MS = 200;
     /** How long a notice may go unanswered by an install before the appender says so (then as often again). */
     private static final long WAITING_REPORT_MS = 30_000;
+
+    /**
+     * Ratis 3.3.0's follower refuses, with an assertion and for as long as it has not reported it, any notice
+     * whose first available index lies below that of an install it has in progress — an install an earlier
+     * leader, with a further purged log, asked for. Its message names that index.
+     */
+    private static final Pattern INSTALL_IN_PROGRESS =
+            Pattern.compile("inProgressInstallSnapshotRequest: (\\d+) is not eligible");
+
+    /** The index of an install the follower has in progress for an earlier leader (see {@link #notice}), or -1. */
+    private long followerInstalling = -1;
 
     private NotifyingLogAppender(RaftServer.Division server, LeaderState leaderState, FollowerInfo follower) {
         super(server, leaderState, follower);
@@ -115,8 +129,11 @@ public final class NotifyingLogAppender extends LogAppenderDefault {
             }
             try {
                 InstallSnapshotReplyProto reply =
-                        getServerRpc().installSnapshot(newInstallSnapshotNotificationRequest(first));
+                        getServerRpc().installSnapshot(newInstallSnapshotNotificationRequest(notice(first)));
                 getFollower().updateLastRpcResponseTime();
+                if (reply.getResult() != InstallSnapshotResult.IN_PROGRESS) {
+                    followerInstalling = -1; // reported (or gone): later notices name the leader's own first entry
+                }
                 switch (reply.getResult()) {
                     case SNAPSHOT_INSTALLED, ALREADY_INSTALLED -> {
                         long index = reply.getSnapshotIndex();
@@ -151,8 +168,21 @@ public final class NotifyingLogAppender extends LogAppenderDefault {
                     default -> TimeUnit.MILLISECONDS.sleep(POLL_MS); // in progress
                 }
             } catch (IOException e) {
-                LOG.debug("{}: snapshot notice failed: {}", this, e.toString());
-                sleepQuietly();
+                long installing = installInProgress(e);
+                if (installing > first.getIndex() && installing != followerInstalling) {
+                    LOG.info(
+                            "{}: the follower is installing a snapshot from Raft index {} on, which an earlier"
+                                    + " leader asked for; this leader's log starts at {}: naming index {} in the"
+                                    + " next notices so that the follower reports that install",
+                            this,
+                            installing,
+                            first.getIndex(),
+                            installing);
+                    followerInstalling = installing;
+                } else {
+                    LOG.debug("{}: snapshot notice failed: {}", this, e.toString());
+                    sleepQuietly();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return null;
@@ -160,6 +190,33 @@ public final class NotifyingLogAppender extends LogAppenderDefault {
             first = shouldNotifyToInstallSnapshot();
         }
         return null;
+    }
+
+    /**
+     * The first available entry to name in a notice: the leader's, unless the follower has an install in
+     * progress from a later index (an earlier leader's). Ratis's follower answers such an install — "in
+     * progress", or installed with its index — only to a notice that names at least that index; this leader
+     * holds every entry from its first one on, so it holds that one too. Without this, the follower never
+     * reports the install, and a membership change that adds it never completes.
+     */
+    private TermIndex notice(TermIndex first) {
+        long installing = followerInstalling;
+        if (installing <= first.getIndex()) {
+            return first;
+        }
+        TermIndex held = getRaftLog().getTermIndex(installing);
+        return held != null ? held : TermIndex.valueOf(getServer().getInfo().getCurrentTerm(), installing);
+    }
+
+    /** The index of the follower's install in progress that refused a notice, or -1. */
+    static long installInProgress(IOException failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            Matcher matcher = t.getMessage() == null ? null : INSTALL_IN_PROGRESS.matcher(t.getMessage());
+            if (matcher != null && matcher.find()) {
+                return Long.parseLong(matcher.group(1));
+            }
+        }
+        return -1;
     }
 
     private static void sleepQuietly() {
