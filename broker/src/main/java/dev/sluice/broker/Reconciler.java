@@ -76,6 +76,12 @@ final class Reconciler {
         /** Asks the group to move leadership to {@code target}; waits up to {@code timeoutMs}. */
         boolean transferLeadership(TopicPartition tp, String target, long timeoutMs) throws IOException;
 
+        /**
+         * Whether this replica's group has never had an election this replica took part in and holds nothing: term
+         * 0, an empty Raft log, no snapshot (see {@link RaftNode#neverElected}).
+         */
+        boolean neverElected(TopicPartition tp);
+
         static Replicas of(RaftNode raft) {
             return new Replicas() {
                 @Override
@@ -116,6 +122,11 @@ final class Reconciler {
                 @Override
                 public boolean transferLeadership(TopicPartition tp, String target, long timeoutMs) throws IOException {
                     return raft.transferLeadership(tp, target, timeoutMs);
+                }
+
+                @Override
+                public boolean neverElected(TopicPartition tp) {
+                    return raft.neverElected(tp);
                 }
             };
         }
@@ -215,6 +226,10 @@ final class Reconciler {
         }
         for (Map.Entry<TopicPartition, List<Integer>> e : desired.entrySet()) {
             TopicPartition tp = e.getKey();
+            if (local.contains(tp) && stillborn(tp, e.getValue())) {
+                recreate(image, tp, e.getValue());
+                continue;
+            }
             if (local.contains(tp)) {
                 LogConfig logConfig = topicConfig.apply(image.topic(tp.topic()).configs());
                 if (!logConfig.equals(appliedConfigs.get(tp))) {
@@ -232,12 +247,52 @@ final class Reconciler {
             boolean deleted = topic == null || !topic.replicas().containsKey(tp.partition());
             ReplicaStatus status = replicas.status(tp);
             boolean leftGroup = status != null && !status.peers().contains(Integer.toString(selfId));
-            if (deleted || leftGroup || (status != null && !status.isLeader() && movedAway(tp, topic))) {
+            boolean neverUsed = status != null && status.leader() == null && replicas.neverElected(tp);
+            if (deleted || leftGroup || neverUsed || (status != null && !status.isLeader() && movedAway(tp, topic))) {
                 remove(tp, deleted);
             } else if (status != null && status.isLeader()) {
                 lead(image, tp, topic.replicas().get(tp.partition()));
             }
         }
+    }
+
+    /**
+     * Whether this replica belongs to a group that never elected a leader and whose replicas the coordinator moved
+     * meanwhile: the replica counts itself a member of replicas that are not the assigned ones. Such a group can
+     * stay leaderless for good — the chaos run with seed 4001 (the final campaign's second run): nodes 4 and 5
+     * were fenced before they created their replicas of queue-1, the coordinator moved those twice, and node 2
+     * (group [2, 4, 5]), node 1 ([1, 2, 4]) and node 3 ([1, 2, 3]) each refused the others' votes, Ratis refusing a
+     * candidate outside its own configuration. Only a leader can change a configuration, so the replica is
+     * created again as a member of the assigned replicas. That is safe only because it holds nothing: it voted in
+     * no election (term 0) and has no entry.
+     */
+    private boolean stillborn(TopicPartition tp, List<Integer> assigned) {
+        ReplicaStatus status = replicas.status(tp);
+        if (status == null || status.leader() != null || !status.peers().contains(Integer.toString(selfId))) {
+            return false; // led, or a replica joining an existing group (which leaves itself out until added)
+        }
+        return !new HashSet<>(ids(status.peers())).equals(new HashSet<>(assigned)) && replicas.neverElected(tp);
+    }
+
+    private void recreate(ClusterImage image, TopicPartition tp, List<Integer> assigned) {
+        List<String> before = replicas.status(tp).peers();
+        try {
+            replicas.remove(tp);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn(
+                    "node {} could not remove its replica of {} to create it again; retrying: {}",
+                    selfId,
+                    tp,
+                    e.getMessage());
+            return;
+        }
+        LOG.info(
+                "{}: the group never elected a leader and its replicas moved from {} to {}: creating this node's"
+                        + " replica again with the new replicas",
+                tp,
+                before,
+                assigned);
+        create(image, tp, assigned);
     }
 
     /** Whether the partition's current leader reports a group that no longer includes this node. */

@@ -878,6 +878,23 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether this node's replica of the partition has taken part in no election and holds nothing: its term is 0
+     * (Ratis raises the term for every election it runs or votes in; pre-votes do not count), its Raft log has no
+     * entry and it has no snapshot. Such a replica can be created again with other peers without losing anything
+     * or taking back a vote. False when the node has no such replica.
+     */
+    public boolean neverElected(TopicPartition tp) {
+        try {
+            RaftServer.Division division = division(tp);
+            return division.getInfo().getCurrentTerm() == 0
+                    && division.getRaftLog().getLastEntryTermIndex() == null
+                    && division.getStateMachine().getLatestSnapshot() == null;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Asks the group to move leadership to {@code target} (a replica); waits up to {@code timeoutMs}. */
     public boolean transferLeadership(TopicPartition tp, String target, long timeoutMs) throws IOException {
         try (RaftClient client = groupClient(tp)) {
