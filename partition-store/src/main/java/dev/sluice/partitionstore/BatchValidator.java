@@ -12,6 +12,7 @@ import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.utils.CloseableIterator;
+import org.xerial.snappy.SnappyError;
 
 /**
  * Checks the record batches of one append with Kafka's own record classes, as a broker does before it
@@ -65,11 +66,12 @@ public final class BatchValidator {
         List<MutableRecordBatch> batches = new ArrayList<>();
         List<Integer> deltas = new ArrayList<>();
         int seen = 0;
+        ByteBuffer all = records.slice();
         try {
             for (MutableRecordBatch batch :
-                    MemoryRecords.readableRecords(records.slice()).batches()) {
+                    MemoryRecords.readableRecords(all.duplicate()).batches()) {
                 int[] maxTimestampDelta = new int[1];
-                Result problem = check(batch, origin, maxMessageBytes, maxTimestampDelta);
+                Result problem = check(all, seen, batch, origin, maxMessageBytes, maxTimestampDelta);
                 if (problem != null) {
                     return problem;
                 }
@@ -95,7 +97,13 @@ public final class BatchValidator {
                 deltas.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    private static Result check(MutableRecordBatch batch, Origin origin, int maxMessageBytes, int[] maxTimestampDelta) {
+    private static Result check(
+            ByteBuffer all,
+            int start,
+            MutableRecordBatch batch,
+            Origin origin,
+            int maxMessageBytes,
+            int[] maxTimestampDelta) {
         if (batch.magic() != RecordBatch.MAGIC_VALUE_V2) {
             return Result.rejected(
                     Errors.INVALID_RECORD,
@@ -139,6 +147,12 @@ public final class BatchValidator {
                     "record batch claims " + count + " records but its last offset delta is "
                             + (batch.lastOffset() - batch.baseOffset()));
         }
+        if (compression == CompressionType.SNAPPY) {
+            String problem = SnappyFraming.problem(all, start + BatchHeader.HEADER_BYTES, start + batch.sizeInBytes());
+            if (problem != null) {
+                return Result.rejected(Errors.CORRUPT_MESSAGE, problem);
+            }
+        }
         return checkRecords(batch, compression, count, maxTimestampDelta);
     }
 
@@ -169,8 +183,8 @@ public final class BatchValidator {
             return Result.rejected(Errors.CORRUPT_MESSAGE, e.getMessage());
         } catch (InvalidRecordException e) {
             return Result.rejected(Errors.INVALID_RECORD, e.getMessage());
-        } catch (RuntimeException e) {
-            // Decompression libraries signal garbage with their own exception types.
+        } catch (RuntimeException | SnappyError e) {
+            // Decompression libraries signal garbage with their own exception types (snappy-java with an Error).
             return Result.rejected(
                     Errors.CORRUPT_MESSAGE,
                     "cannot read the records of a " + compression.name + " batch: " + e.getMessage());
