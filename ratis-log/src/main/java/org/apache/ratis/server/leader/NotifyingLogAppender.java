@@ -2,6 +2,10 @@ package org.apache.ratis.server.leader;
 
 import dev.sluice.raft.LostLogTail;
 import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -9,6 +13,7 @@ import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.InstallSnapshotReplyProto;
 import org.apache.ratis.proto.RaftProtos.InstallSnapshotResult;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLogIOException;
 import org.apache.ratis.statemachine.SnapshotInfo;
@@ -34,6 +39,13 @@ import org.slf4j.LoggerFactory;
  * leader's newer snapshot); and it never reads entries the leader has purged (see {@link
  * #newAppendEntriesRequest}).
  *
+ * <p>Ratis's leader judges whether a peer being added makes progress only when its event queue has stayed empty
+ * for a whole {@code raft.server.rpc.timeout.max}; every write a follower acknowledges queues an event, so a
+ * partition taking writes never gives up adding a peer that stopped answering (a node killed during the move),
+ * and every other change of its replicas answers "reconfiguration in progress" for as long as the writes last.
+ * A watchdog asks the leader to judge once a peer being added has been silent for {@code
+ * raft.server.staging.timeout}, 10 s at least (see {@link #checkStaging}).
+ *
  * <p>It lives in Ratis's package because the default appender is package-private there.
  */
 public final class NotifyingLogAppender extends LogAppenderDefault {
@@ -50,11 +62,84 @@ public final class NotifyingLogAppender extends LogAppenderDefault {
     private static final Pattern INSTALL_IN_PROGRESS =
             Pattern.compile("inProgressInstallSnapshotRequest: (\\d+) is not eligible");
 
+    /** How often the watchdog looks at the appenders of peers being added. */
+    private static final long WATCH_MS = 1_000;
+    /**
+     * The least silence after which the watchdog has the leader judge a peer being added, whatever {@code
+     * raft.server.staging.timeout} says: a follower that installs a snapshot on a loaded machine can be slow to
+     * answer, and giving the change up makes it start over.
+     */
+    private static final long MIN_SILENCE_MS = 10_000;
+
+    private static final Set<NotifyingLogAppender> RUNNING = ConcurrentHashMap.newKeySet();
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "sluice-staging-watchdog");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    static {
+        WATCHDOG.scheduleWithFixedDelay(NotifyingLogAppender::watch, WATCH_MS, WATCH_MS, TimeUnit.MILLISECONDS);
+    }
+
     /** The index of an install the follower has in progress for an earlier leader (see {@link #notice}), or -1. */
     private long followerInstalling = -1;
 
+    private final long stagingTimeoutMs;
+    private volatile boolean reportedSilence;
+
     private NotifyingLogAppender(RaftServer.Division server, LeaderState leaderState, FollowerInfo follower) {
         super(server, leaderState, follower);
+        this.stagingTimeoutMs = RaftServerConfigKeys.stagingTimeout(
+                        server.getRaftServer().getProperties())
+                .toLong(TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void start() {
+        super.start();
+        RUNNING.add(this);
+    }
+
+    private static void watch() {
+        for (NotifyingLogAppender appender : RUNNING) {
+            try {
+                if (!appender.isRunning()) {
+                    RUNNING.remove(appender);
+                } else {
+                    appender.checkStaging();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("{}: cannot check the progress of the peer being added", appender, e);
+            }
+        }
+    }
+
+    /**
+     * When the follower is a peer being added and has not answered for {@code raft.server.staging.timeout} (and at
+     * least {@link #MIN_SILENCE_MS}), has
+     * the leader judge its progress now: Ratis queues that judgement after every acknowledged append of the peer
+     * being added, so queuing it here changes nothing else. The leader then finds the peer silent, gives the
+     * change up (its client is told it timed out) and stops this appender; the next change can start.
+     */
+    void checkStaging() {
+        if (!getLeaderState().isFollowerBootstrapping(getFollower())) {
+            return;
+        }
+        long silentMs = getFollower().getLastRpcResponseTime().elapsedTimeMs();
+        if (silentMs <= Math.max(stagingTimeoutMs, MIN_SILENCE_MS)) {
+            return;
+        }
+        if (!reportedSilence) {
+            reportedSilence = true;
+            LOG.info(
+                    "{}: the peer being added has not answered for {} ms (raft.server.staging.timeout is {} ms);"
+                            + " the leader gives up adding it (the next change of the replicas can start)",
+                    this,
+                    silentMs,
+                    stagingTimeoutMs);
+        }
+        getLeaderState().onFollowerSuccessAppendEntries(getFollower());
     }
 
     public static LogAppender create(RaftServer.Division server, LeaderState leaderState, FollowerInfo follower) {
@@ -169,6 +254,9 @@ public final class NotifyingLogAppender extends LogAppenderDefault {
                 }
             } catch (IOException e) {
                 long installing = installInProgress(e);
+                if (installing >= 0) {
+                    getFollower().updateLastRpcResponseTime(); // a refusal, but the follower answered: it installs
+                }
                 if (installing > first.getIndex() && installing != followerInstalling) {
                     LOG.info(
                             "{}: the follower is installing a snapshot from Raft index {} on, which an earlier"
